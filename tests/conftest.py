@@ -1,0 +1,47 @@
+"""Shared fixtures: an in-process client on a fresh app, and a real socket server."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+
+from wacht_mock.app import create_app
+from wacht_mock.clock import FrozenClock
+from wacht_mock.config import MockConfig
+from wacht_mock.mock import WachtMock
+from wacht_mock.server import ServerThread
+
+KEY = "wk_test_alpha"
+OTHER_KEY = "wk_test_beta"
+
+
+def auth(key: str = KEY) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+@pytest.fixture
+def mock() -> WachtMock:
+    return WachtMock(MockConfig(seed=1, clock=FrozenClock(datetime(2026, 1, 1, tzinfo=UTC))))
+
+
+@pytest.fixture
+async def client(mock: WachtMock) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=create_app(mock))
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://mock", headers=auth()
+    ) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def live_server() -> Iterator[ServerThread]:
+    with ServerThread(create_app(MockConfig(seed=1))) as server:
+        yield server
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import pytest
+
+from wacht_mock.auth import KeyPolicy, deployment_id_for
+from wacht_mock.errors import Unauthorized
+
+
+@pytest.mark.parametrize("header", [None, "", "Bearer", "Bearer   "])
+def test_missing_key(header: str | None) -> None:
+    with pytest.raises(Unauthorized, match="API key required"):
+        KeyPolicy().authenticate(header)
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Bearer sk_live_abc",
+        "Bearer wk_live_",
+        "Bearer wk_prod_abc",
+        "Basic wk_live_a",
+        "Bearer wk_live_a-b",
+    ],
+)
+def test_malformed_key(header: str) -> None:
+    with pytest.raises(Unauthorized, match="Invalid API key"):
+        KeyPolicy().authenticate(header)
+
+
+def test_each_key_is_its_own_stable_deployment() -> None:
+    policy = KeyPolicy()
+    live = policy.authenticate("Bearer wk_live_abc")
+    test = policy.authenticate("bearer wk_test_abc")
+    assert live.deployment_id != test.deployment_id
+    assert live.deployment_id == deployment_id_for("wk_live_abc")
+    assert live.deployment_id.isdigit()
+
+
+def test_a_configured_key_set_refuses_other_keys() -> None:
+    policy = KeyPolicy(["wk_test_one"])
+    assert policy.authenticate("Bearer wk_test_one").api_key == "wk_test_one"
+    with pytest.raises(Unauthorized, match="Invalid API key"):
+        policy.authenticate("Bearer wk_test_two")
+
+
+def test_a_configured_key_must_be_well_formed() -> None:
+    with pytest.raises(ValueError, match="not a well-formed"):
+        KeyPolicy(["secret"])

@@ -1,0 +1,56 @@
+"""The mock, checked against contracts/ by schemathesis: every phase, positive and negative data.
+
+The contract is written from the documented behaviour, not from the mock: a failure here means
+the mock drifted from the docs (or the contract is wrong, which a review must then decide).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import schemathesis
+from schemathesis.generation.case import Case
+
+from wacht_mock.app import create_app
+from wacht_mock.config import MockConfig
+from wacht_mock.contract import contract_path
+from wacht_mock.server import ServerThread
+
+KEY = "wk_test_contract"
+CONFIG = schemathesis.Config.from_dict(
+    {
+        "seed": 20261120,
+        "generation": {"mode": "all", "max-examples": 25},
+        "auth": {"openapi": {"bearerAuth": {"bearer": KEY}}},
+        "phases": {"stateful": {"max-steps": 12}},
+    }
+)
+schema = schemathesis.openapi.from_path(contract_path(), config=CONFIG)
+
+
+@pytest.fixture(scope="session")
+def contract_server() -> Iterator[ServerThread]:
+    with ServerThread(create_app(MockConfig(seed=7))) as server:
+        yield server
+
+
+@schema.parametrize()
+def test_every_operation_follows_the_contract(case: Case, contract_server: ServerThread) -> None:
+    case.call_and_validate(base_url=contract_server.url)
+
+
+class Workflow(schema.as_state_machine()):  # type: ignore[misc]
+    base_url = ""
+
+    def get_call_kwargs(self, case: Case) -> dict[str, Any]:
+        return {"base_url": self.base_url}
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _point_the_workflow_at_the_server(contract_server: ServerThread) -> None:
+    Workflow.base_url = contract_server.url
+
+
+TestStatefulWorkflow = Workflow.TestCase

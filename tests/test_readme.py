@@ -1,0 +1,48 @@
+"""The README's examples run, and print what the README shows."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+import pytest
+
+from wacht_mock.server import ServerThread
+
+from .readme import blocks, json_values, matches
+
+DELIMITER = "@@end-of-block@@"
+
+
+def test_the_curl_walk_through_prints_what_the_readme_shows(live_server: ServerThread) -> None:
+    walk = blocks("bash", marker="$WACHT")
+    assert len(walk) >= 8, "the walk-through lost its steps"
+    script = "set -euo pipefail\n" + "".join(f"{block.code}\necho {DELIMITER}\n" for block in walk)
+    script = script.replace("http://127.0.0.1:8080", live_server.url)
+    result = subprocess.run(
+        ["bash", "-c", script], capture_output=True, text=True, timeout=60, env=dict(os.environ)
+    )
+    assert result.returncode == 0, result.stderr
+    outputs = result.stdout.split(DELIMITER + "\n")
+    assert len(outputs) == len(walk) + 1
+    for block, output in zip(walk, outputs, strict=False):
+        if block.expected is not None:
+            shown, printed = json_values(block.expected), json_values(output)
+            assert matches(shown, printed), f"{block.code}\nprinted:\n{output}"
+
+
+@pytest.mark.parametrize(
+    ("expected", "actual", "result"),
+    [
+        ({"a": "…"}, {"a": 3}, True),
+        ({"a": "x … y"}, {"a": "x 1 y"}, True),
+        ({"a": "x … y"}, {"a": "x 1 z"}, False),
+        ({"a": 1}, {"a": 1, "b": 2}, False),
+        ([1, 2], [1], False),
+        (True, 1, False),
+    ],
+)
+def test_the_matcher_is_strict_where_the_readme_is_exact(
+    expected: object, actual: object, result: bool
+) -> None:
+    assert matches(expected, actual) is result

@@ -1,0 +1,68 @@
+"""The mock on a real socket: every operation, many clients at once, a fast stop."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+
+from wacht_mock.app import create_app
+from wacht_mock.server import ServerThread
+
+from .conftest import auth
+
+
+def test_every_operation_over_a_socket(live_server: ServerThread) -> None:
+    with httpx.Client(base_url=live_server.url, headers=auth("wk_test_socket")) as client:
+        created = client.post("/ai/execution-contexts", json={"title": "Sales Context"}).json()
+        url = f"/ai/execution-contexts/{created['id']}"
+        assert client.get(url).json() == created
+        assert client.patch(url, json={"context_group": "sales"}).json()["context_group"] == "sales"
+        listed = client.get("/ai/execution-contexts", params={"context_group": "sales"}).json()
+        assert [c["id"] for c in listed["data"]] == [created["id"]]
+        body = {"agent_name": "sales-bot", "execution_type": {"new_message": {"message": "Hi"}}}
+        assert client.post(url + "/execute", json=body).json()["status"] == "completed"
+        assert len(client.get(url + "/messages").json()["data"]) == 2
+        assert client.delete(url).status_code == 204
+        assert client.get(url).status_code == 404
+
+
+def test_twenty_clients_creating_at_once_lose_nothing(live_server: ServerThread) -> None:
+    headers = auth("wk_test_concurrency")
+
+    def creates(client_number: int) -> list[str]:
+        with httpx.Client(base_url=live_server.url, headers=headers) as client:
+            return [
+                client.post(
+                    "/ai/execution-contexts", json={"title": f"{client_number}-{n}"}
+                ).json()["id"]
+                for n in range(50)
+            ]
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        created = [i for ids in pool.map(creates, range(20)) for i in ids]
+    assert len(created) == len(set(created)) == 1000
+    walked: list[str] = []
+    with httpx.Client(base_url=live_server.url, headers=headers) as client:
+        for offset in range(0, 1000, 100):
+            page = client.get("/ai/execution-contexts", params={"limit": 100, "offset": offset})
+            walked += [c["id"] for c in page.json()["data"]]
+        assert page.json()["has_more"] is False
+    assert sorted(walked) == sorted(created)
+
+
+def test_a_stopped_server_lets_go_of_its_port() -> None:
+    server = ServerThread(create_app()).start()
+    url = server.url
+    with httpx.Client() as client:
+        assert client.get(url + "/ai/execution-contexts").status_code == 401
+    server.stop()
+    assert not server._thread.is_alive()
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(url + "/ai/execution-contexts")
+
+
+def test_a_taken_port_is_a_clear_error(live_server: ServerThread) -> None:
+    with pytest.raises(RuntimeError, match="did not start"):
+        ServerThread(create_app(), port=live_server.port).start()

@@ -1,0 +1,153 @@
+"""The store on its own: no HTTP, no agents."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+
+import pytest
+
+from wacht_mock.clock import FrozenClock
+from wacht_mock.errors import NotFound
+from wacht_mock.ids import SnowflakeIds
+from wacht_mock.models import ExecutionState, TextBlock, Turn
+from wacht_mock.store import NewContext, Store
+
+A, B = "1001", "2002"
+
+
+@pytest.fixture
+def store() -> Store:
+    clock = FrozenClock(datetime(2026, 1, 1, tzinfo=UTC))
+    return Store(clock, SnowflakeIds(clock))
+
+
+def titles(page: object) -> list[str]:
+    return [c.title for c in page.data]  # type: ignore[attr-defined]
+
+
+def test_create_fills_every_field(store: Store) -> None:
+    context = store.create(A, NewContext("Customer Support Context", "Be kind.", "support"))
+    assert context.id.isdigit()
+    assert context.deployment_id == A
+    assert context.status == "active"
+    assert context.created_at == context.updated_at == context.last_activity_at
+    assert context.completed_at is None
+    assert context.execution_state is None
+
+
+def test_ids_are_unique_and_increasing_across_deployments(store: Store) -> None:
+    ids = [int(store.create(tenant, NewContext("t")).id) for tenant in (A, B) * 50]
+    assert ids == sorted(ids)
+    assert len(set(ids)) == 100
+
+
+def test_list_is_newest_activity_first_and_pages(store: Store) -> None:
+    for n in range(5):
+        store.create(A, NewContext(f"c{n}"))
+    first = store.list(A, limit=2, offset=0)
+    assert titles(first) == ["c4", "c3"]
+    assert first.has_more
+    last = store.list(A, limit=2, offset=4)
+    assert titles(last) == ["c0"]
+    assert not last.has_more
+    assert store.list(A, limit=2, offset=50).data == []
+
+
+def test_filters_apply_before_paging(store: Store) -> None:
+    for n in range(10):
+        store.create(A, NewContext(f"c{n}", context_group="sales" if n % 3 == 0 else "support"))
+    page = store.list(A, limit=2, offset=1, context_group="sales")
+    assert titles(page) == ["c6", "c3"]
+    assert page.has_more
+    assert titles(store.list(A, limit=10, offset=0, status="inactive")) == []
+
+
+def test_status_and_group_filters_combine(store: Store) -> None:
+    store.create(A, NewContext("a", context_group="g", status="archived"))
+    store.create(A, NewContext("b", context_group="g"))
+    store.create(A, NewContext("c", status="archived"))
+    assert titles(store.list(A, limit=10, offset=0, status="archived", context_group="g")) == ["a"]
+
+
+def test_update_changes_only_given_fields_and_reindexes(store: Store) -> None:
+    context = store.create(A, NewContext("a", "keep me", "support"))
+    updated = store.update(A, context.id, {"status": "archived"})
+    assert updated.system_instructions == "keep me"
+    assert updated.updated_at > context.updated_at
+    assert titles(store.list(A, limit=10, offset=0, status="active")) == []
+    assert titles(store.list(A, limit=10, offset=0, status="archived")) == ["a"]
+    cleared = store.update(A, context.id, {"context_group": None})
+    assert titles(store.list(A, limit=10, offset=0, context_group="support")) == []
+    assert cleared.context_group is None
+
+
+def test_tenants_never_see_each_other(store: Store) -> None:
+    context = store.create(A, NewContext("secret"))
+    with pytest.raises(NotFound):
+        store.get(B, context.id)
+    with pytest.raises(NotFound):
+        store.update(B, context.id, {"title": "x"})
+    with pytest.raises(NotFound):
+        store.delete(B, context.id)
+    assert store.list(B, limit=10, offset=0).data == []
+    assert store.get(A, context.id).title == "secret"
+
+
+def test_delete_removes_context_and_history(store: Store) -> None:
+    context = store.create(A, NewContext("a"))
+    turn = Turn("1", "9", "user", store.clock.now(), (TextBlock("hi"),))
+    store.record_execution(A, context.id, (turn,), ExecutionState("9", "8", "bot", "completed"))
+    store.delete(A, context.id)
+    with pytest.raises(NotFound):
+        store.history(A, context.id, limit=10, offset=0)
+    assert store.list(A, limit=10, offset=0).data == []
+
+
+def test_unknown_ids_are_not_found_with_a_short_message(store: Store) -> None:
+    with pytest.raises(NotFound, match=r"Execution context x+\.\.\. not found"):
+        store.get(A, "x" * 300)
+
+
+def test_execution_moves_activity_and_reorders(store: Store) -> None:
+    old = store.create(A, NewContext("old"))
+    store.create(A, NewContext("new"))
+    state = ExecutionState("9", "8", "bot", "completed")
+    updated = store.record_execution(A, old.id, (), state)
+    assert updated.completed_at is not None
+    assert updated.execution_state == state
+    assert titles(store.list(A, limit=10, offset=0)) == ["old", "new"]
+
+
+def test_history_pages_oldest_first(store: Store) -> None:
+    context = store.create(A, NewContext("a"))
+    turns = tuple(Turn(str(n), "9", "user", store.clock.now()) for n in range(5))
+    store.record_execution(A, context.id, turns, ExecutionState("9", "8", "bot", "completed"))
+    page = store.history(A, context.id, limit=3, offset=1)
+    assert [t.id for t in page.data] == ["1", "2", "3"]
+    assert page.has_more
+
+
+def test_concurrent_creates_lose_nothing(store: Store) -> None:
+    def work() -> None:
+        for _ in range(100):
+            store.create(A, NewContext("t"))
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    seen = [
+        c.id for offset in range(0, 800, 100) for c in store.list(A, limit=100, offset=offset).data
+    ]
+    assert len(set(seen)) == 800
+
+
+def test_restore_round_trips_exported_contexts(store: Store) -> None:
+    context = store.create(A, NewContext("a", context_group="g"))
+    store.reset()
+    assert store.deployments() == []
+    store.restore(context)
+    assert list(store.contexts(A)) == [context]
+    assert titles(store.list(A, limit=1, offset=0, context_group="g")) == ["a"]

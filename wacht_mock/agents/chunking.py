@@ -1,0 +1,30 @@
+"""How a reply's text is cut into stream chunks; the chunks concatenate back to the text."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from .errors import InvalidScript
+
+Chunking = Literal["word", "char"] | int
+
+_WORD = re.compile(r"\s*\S+\s*")
+
+
+def split_chunks(text: str, chunking: Chunking) -> tuple[str, ...]:
+    """`word`: each word with the whitespace around it; `char`: one character each;
+    an int: pieces of that many characters. Empty text gives no chunks."""
+    if isinstance(chunking, int):
+        return tuple(text[start : start + chunking] for start in range(0, len(text), chunking))
+    if chunking == "char":
+        return tuple(text)
+    return tuple(_WORD.findall(text)) or ((text,) if text else ())
+
+
+def check_chunking(chunking: object) -> None:
+    """Raise `InvalidScript` unless `chunking` is "word", "char" or a positive int."""
+    if chunking in ("word", "char"):
+        return
+    if isinstance(chunking, bool) or not isinstance(chunking, int) or chunking < 1:
+        raise InvalidScript.at("", f'must be "word", "char" or a positive int, not {chunking!r}')

@@ -1,0 +1,49 @@
+"""A rendered reply: what the HTTP layer turns into JSON or a stream."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .chunking import Chunking, split_chunks
+from .faults import Fault
+from .reply import Status, StopReason
+from .usage import Usage
+
+
+@dataclass(frozen=True)
+class RenderedToolCall:
+    """A tool call with its final id and arguments; `result` counts only if `has_result`."""
+
+    id: str
+    name: str
+    args: dict[str, Any]
+    result: Any = None
+    has_result: bool = False
+
+
+@dataclass(frozen=True)
+class RenderedReply:
+    """One agent turn, fully rendered.
+
+    `source` says what in the script produced it (for the journal); `fault`, when
+    set, is for the HTTP layer to act on; `latency` and `chunk_delay` are seconds.
+    """
+
+    text: str
+    tool_calls: tuple[RenderedToolCall, ...]
+    reasoning: str | None
+    structured_output: Any
+    usage: Usage
+    stop_reason: StopReason
+    status: Status
+    ask: str | None
+    latency: float
+    chunk_delay: float
+    chunking: Chunking
+    fault: Fault | None
+    source: str
+
+    def chunks(self) -> tuple[str, ...]:
+        """The text cut into stream chunks; they concatenate back to `text`."""
+        return split_chunks(self.text, self.chunking)

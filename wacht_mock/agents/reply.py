@@ -1,0 +1,129 @@
+"""A scripted reply, before rendering: templates, options, faults."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypedDict
+
+from .chunking import Chunking, check_chunking
+from .errors import InvalidScript, at
+from .faults import Fault
+from .structured import check_structured
+from .templating import check_template, check_templates_in
+from .usage import Usage
+
+StopReason = Literal["end_turn", "tool_use", "max_tokens", "stop_sequence", "user_input"]
+Status = Literal["completed", "waiting_for_input", "failed"]
+STOP_REASONS: tuple[StopReason, ...] = (
+    "end_turn",
+    "tool_use",
+    "max_tokens",
+    "stop_sequence",
+    "user_input",
+)
+STATUSES: tuple[Status, ...] = ("completed", "waiting_for_input", "failed")
+
+
+class _NoResult(enum.Enum):
+    NO_RESULT = "NO_RESULT"
+
+
+NO_RESULT = _NoResult.NO_RESULT
+"""The `result` of a tool call the agent made without getting a result back."""
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    """A tool call in a reply. String arguments are templates.
+
+    With a `result` (any JSON, null included), the agent called the tool, got the
+    result back and then wrote the reply's text. `id` defaults to a seeded `call_…`.
+    """
+
+    name: str
+    args: Mapping[str, Any] = field(default_factory=dict)
+    id: str | None = None
+    result: Any = NO_RESULT
+
+    def __post_init__(self) -> None:
+        if not self.name:
+            raise InvalidScript.at("name", "a tool call needs a name")
+        with at("args"):
+            check_templates_in(self.args)
+
+    @property
+    def has_result(self) -> bool:
+        """Whether the tool call comes with its result."""
+        return self.result is not NO_RESULT
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What an agent says in one turn; `text`, `reasoning`, `ask` are templates.
+
+    Derived when not given: the text (the `ask`, else the structured output as
+    compact JSON with sorted keys, else empty), the usage (word counts), the stop
+    reason (`user_input` with an `ask`; `tool_use` with tool calls lacking results
+    and no text; else `end_turn`) and the status (`waiting_for_input` with an
+    `ask`, else `completed`). With a `schema`, `structured_output` must validate
+    against it; without a `structured_output`, one is generated from the schema.
+    """
+
+    text: str | None = None
+    tool_calls: Sequence[ToolCall] = ()
+    reasoning: str | None = None
+    structured_output: Any = None
+    schema: Mapping[str, Any] | None = None
+    usage: Usage | None = None
+    stop_reason: StopReason | None = None
+    status: Status | None = None
+    ask: str | None = None
+    latency: float = 0.0
+    chunk_delay: float = 0.0
+    chunking: Chunking = "word"
+    fault: Fault | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "tool_calls", tuple(self.tool_calls))
+        for name in ("text", "reasoning", "ask"):
+            with at(name):
+                check_template(getattr(self, name))
+        _check_options(self)
+        check_structured(self.structured_output, self.schema)
+
+
+class ReplyFields(TypedDict, total=False):
+    """The keyword arguments of `Reply` other than `text`."""
+
+    tool_calls: Sequence[ToolCall]
+    reasoning: str | None
+    structured_output: Any
+    schema: Mapping[str, Any] | None
+    usage: Usage | None
+    stop_reason: StopReason | None
+    status: Status | None
+    ask: str | None
+    latency: float
+    chunk_delay: float
+    chunking: Chunking
+    fault: Fault | None
+
+
+def _check_options(reply: Reply) -> None:
+    for name in ("latency", "chunk_delay"):
+        if getattr(reply, name) < 0:
+            raise InvalidScript.at(name, "must be 0 or more seconds")
+    with at("chunking"):
+        check_chunking(reply.chunking)
+    if reply.stop_reason is not None and reply.stop_reason not in STOP_REASONS:
+        raise InvalidScript.at("stop_reason", f"must be one of {', '.join(STOP_REASONS)}")
+    _check_status(reply.status, reply.ask)
+
+
+def _check_status(status: Status | None, ask: str | None) -> None:
+    if status is not None and status not in STATUSES:
+        raise InvalidScript.at("status", f"must be one of {', '.join(STATUSES)}")
+    if status is not None and (status == "waiting_for_input") != (ask is not None):
+        raise InvalidScript.at("status", "waiting_for_input goes with an ask, and only with it")

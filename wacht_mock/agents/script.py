@@ -1,0 +1,227 @@
+"""The Python scripting API: how one agent answers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from threading import RLock
+from typing import Unpack
+
+from .building import ReplyLike, as_reply
+from .call import AgentCall
+from .calllog import CallLog, CallRecord
+from .errors import ScriptCallableError, at
+from .faults import HttpFault
+from .matching import Matchers, When
+from .plans import AgentDefinition, Choice, Exhaustion, Fixed, Plan, ReplySequence, Rule
+from .rendered import RenderedReply
+from .reply import Reply, ReplyFields
+
+SideEffect = Callable[[AgentCall], object] | BaseException | type[BaseException]
+"""A callable taking the `AgentCall` and returning a `ReplyLike` (None: fall through to
+the rules), or an exception (instance or class) to raise on every call."""
+
+_FALLBACK = -1
+
+
+class _PlanMaker:
+    """`reply`, `replies` and `fail`, shared by an agent and its rules."""
+
+    _base: str
+    _take: Callable[[Plan], AgentScript]
+
+    def reply(self, text: ReplyLike | None = None, **fields: Unpack[ReplyFields]) -> AgentScript:
+        """Answer with one reply, always: `reply("Hi {context.title}")`,
+        `reply(text=..., tool_calls=[...])`, `reply(Reply(...))` or a mapping."""
+        with at(f"{self._base}.reply"):
+            plan = Fixed(_make_reply(text, fields))
+        return self._take(plan)
+
+    def replies(
+        self, replies: Iterable[ReplyLike], *, when_exhausted: Exhaustion = "error"
+    ) -> AgentScript:
+        """Answer with these replies in order; then `error`, `repeat_last` or `default`."""
+        with at(self._base):
+            items = [_item(reply, f"sequence[{i}]") for i, reply in enumerate(replies)]
+            plan = ReplySequence(items, when_exhausted)
+        return self._take(plan)
+
+    def fail(
+        self, status: int, *, retry_after: int | None = None, message: str | None = None
+    ) -> AgentScript:
+        """Answer with an HTTP error, always (429 gets `Retry-After: 1` by default)."""
+        with at(f"{self._base}.reply.fault"):
+            fault = HttpFault(status, message, retry_after)
+        return self._take(Fixed(Reply(fault=fault)))
+
+
+class AgentScript(_PlanMaker):
+    """How one agent answers; get it with `Engine.agent(name)`.
+
+    For each call, in order: the `side_effect` (a callable returning None falls
+    through), the rules (first match wins), the agent's own reply or sequence,
+    and then the default agent. `reply`, `replies` and `fail` set the agent's own
+    plan (replacing the previous one); `when(...)` adds a rule after the others.
+    Every method is safe to call while another thread has the engine respond.
+    """
+
+    def __init__(self, name: str, lock: RLock) -> None:
+        self.name = name
+        self._base = f"agents.{name}"
+        self._lock = lock
+        self._rules: list[Rule] = []
+        self._fallback: Plan | None = None
+        self._side_effect: SideEffect | None = None
+        self._positions: dict[int, int] = {}
+        self._log = CallLog()
+        self._take = self._set_plan
+
+    def when(self, **matchers: Unpack[Matchers]) -> RuleBuilder:
+        """Start a rule: `when(message_contains="refund").reply("...")`."""
+        with self._lock:
+            path = f"{self._base}.rules[{len(self._rules)}]"
+        with at(f"{path}.when"):
+            when = When(**matchers)
+        return RuleBuilder(self, when, path)
+
+    @property
+    def side_effect(self) -> SideEffect | None:
+        """A callable or an exception consulted before the rules (None: no side effect)."""
+        return self._side_effect
+
+    @side_effect.setter
+    def side_effect(self, effect: SideEffect | None) -> None:
+        if not (effect is None or callable(effect) or isinstance(effect, BaseException)):
+            raise TypeError(f"a side effect is a callable or an exception, not {effect!r}")
+        with self._lock:
+            self._side_effect = effect
+
+    @property
+    def called(self) -> bool:
+        """Whether the agent was called."""
+        return self.call_count > 0
+
+    @property
+    def call_count(self) -> int:
+        """How many times the agent was called (calls that raised included)."""
+        with self._lock:
+            return self._log.call_count
+
+    @property
+    def calls(self) -> list[CallRecord]:
+        """A copy of the `(call, reply)` records, oldest first."""
+        with self._lock:
+            return self._log.calls
+
+    @property
+    def last(self) -> CallRecord | None:
+        """The latest `(call, reply)` record, if any."""
+        with self._lock:
+            return self._log.last
+
+    @property
+    def is_scripted(self) -> bool:
+        """Whether anything was scripted for this agent."""
+        with self._lock:
+            return bool(self._rules) or self._fallback is not None or self._side_effect is not None
+
+    def define(self, definition: AgentDefinition) -> None:
+        """Replace the whole script (not the call log) with one read from a file."""
+        with self._lock:
+            self._rules = list(definition.rules)
+            self._fallback = definition.fallback
+            self._side_effect = None
+            self._positions.clear()
+
+    def clear(self) -> None:
+        """Forget the script and the call log."""
+        with self._lock:
+            self.define(AgentDefinition())
+            self._log.clear()
+
+    def pick(self, call: AgentCall, number: int) -> Choice | None:
+        """For the engine: what answers call `number`, or None if nothing in the script does."""
+        with self._lock:
+            return (
+                self._side_effect_choice(call)
+                or self._rule_choice(call, number)
+                or self._own_choice(number)
+            )
+
+    def record(self, call: AgentCall, reply: RenderedReply | None) -> None:
+        """For the engine: log a call and its reply (None if the engine raised)."""
+        with self._lock:
+            self._log.record(call, reply)
+
+    def add_rule(self, rule: Rule) -> AgentScript:
+        """Add a rule after the others."""
+        with self._lock:
+            self._rules.append(rule)
+        return self
+
+    def _set_plan(self, plan: Plan) -> AgentScript:
+        with self._lock:
+            self._fallback = plan
+            self._positions.pop(_FALLBACK, None)
+        return self
+
+    def _side_effect_choice(self, call: AgentCall) -> Choice | None:
+        effect = self._side_effect
+        if effect is None:
+            return None
+        if isinstance(effect, BaseException):
+            raise effect
+        if isinstance(effect, type) and issubclass(effect, BaseException):
+            raise effect()
+        reply = self._run(effect, call)
+        return None if reply is None else Choice(reply, f"{self.name} side effect")
+
+    def _run(self, effect: Callable[[AgentCall], object], call: AgentCall) -> Reply | None:
+        try:
+            result = effect(call)
+            return None if result is None else as_reply(result)
+        except Exception as error:
+            raise ScriptCallableError(self.name, error) from error
+
+    def _rule_choice(self, call: AgentCall, number: int) -> Choice | None:
+        for index, rule in enumerate(self._rules):
+            if rule.when.matches(call):
+                where = f"{self.name} rule {index + 1} ({rule.when.describe()})"
+                return self._choose(index, rule.plan, where, number)
+        return None
+
+    def _own_choice(self, number: int) -> Choice | None:
+        if self._fallback is None:
+            return None
+        kind = "reply" if isinstance(self._fallback, Fixed) else "sequence"
+        return self._choose(_FALLBACK, self._fallback, f"{self.name} {kind}", number)
+
+    def _choose(self, key: int, plan: Plan, where: str, number: int) -> Choice:
+        position = self._positions.get(key, 0)
+        self._positions[key] = position + 1
+        return plan.choose(position, where, self.name, number)
+
+
+class RuleBuilder(_PlanMaker):
+    """A rule being written: finish it with `reply`, `replies` or `fail`."""
+
+    def __init__(self, script: AgentScript, when: When, path: str) -> None:
+        self._script = script
+        self._when = when
+        self._base = path
+        self._take = self._add_rule
+
+    def _add_rule(self, plan: Plan) -> AgentScript:
+        return self._script.add_rule(Rule(self._when, plan))
+
+
+def _make_reply(text: ReplyLike | None, fields: ReplyFields) -> Reply:
+    if text is None or isinstance(text, str):
+        return Reply(text=text, **fields)
+    if fields:
+        raise TypeError("give a Reply or a mapping, or keyword fields, not both")
+    return as_reply(text)
+
+
+def _item(reply: ReplyLike, path: str) -> Reply:
+    with at(path):
+        return as_reply(reply)

@@ -1,0 +1,193 @@
+"""The shape of the `agents:` mapping of a fixture file, checked with pydantic.
+
+Only the shape (keys, types, ranges) is checked here; what a value means
+(templates, schemas, regexes) is checked when the script objects are built.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from typing import Any, ClassVar, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import ErrorDetails
+
+from .errors import InvalidScript, join_path
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+class SpecModel(BaseModel):
+    """Strict, no unknown keys; an unknown key is reported with what was meant."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+    noun: ClassVar[str] = "key"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_keys(cls, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            known = [info.alias or name for name, info in cls.model_fields.items()]
+            for key in data:
+                if key not in known:
+                    raise ValueError(_unknown(cls.noun, key, known))
+        return data
+
+
+class WhenSpec(SpecModel):
+    noun: ClassVar[str] = "matcher"
+    message: str | None = None
+    message_contains: str | None = None
+    message_regex: str | None = None
+    context_group: str | None = None
+    title: str | None = None
+    title_contains: str | None = None
+    system_instructions: str | None = None
+    system_instructions_contains: str | None = None
+    turn: int | None = None
+
+
+class ToolCallSpec(SpecModel):
+    noun: ClassVar[str] = "tool call key"
+    name: str
+    args: dict[str, Any] = Field(default_factory=dict)
+    id: str | None = None
+    result: Any = None
+
+
+class UsageSpec(SpecModel):
+    input_tokens: int
+    output_tokens: int
+
+
+class FaultSpec(SpecModel):
+    """An HTTP fault (`status`) or a stream fault (`mode`), not both."""
+
+    noun: ClassVar[str] = "fault key"
+    status: int | None = None
+    retry_after: int | None = None
+    mode: Literal["cut", "error", "drop"] | None = None
+    after_events: int | None = None
+    code: int | None = None
+    message: str | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> FaultSpec:
+        http = {"status", "retry_after"} & self.model_fields_set
+        stream = {"mode", "after_events", "code"} & self.model_fields_set
+        if bool(http) == bool(stream):
+            raise ValueError("a fault has either status (HTTP) or mode and after_events (stream)")
+        if stream and {"mode", "after_events"} - self.model_fields_set:
+            raise ValueError("a stream fault needs both mode and after_events")
+        return self
+
+
+class ReplySpec(SpecModel):
+    """A reply; a plain string is short for `{text: <string>}`."""
+
+    noun: ClassVar[str] = "reply key"
+    text: str | None = None
+    tool_calls: list[ToolCallSpec] = Field(default_factory=list)
+    reasoning: str | None = None
+    structured_output: Any = None
+    schema_: dict[str, Any] | None = Field(default=None, alias="schema")
+    usage: UsageSpec | None = None
+    stop_reason: (
+        Literal["end_turn", "tool_use", "max_tokens", "stop_sequence", "user_input"] | None
+    ) = None
+    status: Literal["completed", "waiting_for_input", "failed"] | None = None
+    ask: str | None = None
+    latency: float = Field(default=0.0, ge=0)
+    chunk_delay: float = Field(default=0.0, ge=0)
+    chunking: Any = "word"
+    fault: FaultSpec | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, data: Any) -> Any:
+        return {"text": data} if isinstance(data, str) else data
+
+
+class PlanSpec(SpecModel):
+    """A fixed `reply`, or a `sequence` with its `when_exhausted`."""
+
+    reply: ReplySpec | None = None
+    sequence: list[ReplySpec] | None = None
+    when_exhausted: Literal["error", "repeat_last", "default"] | None = None
+
+    @model_validator(mode="after")
+    def _one_plan(self) -> PlanSpec:
+        if self.reply is not None and self.sequence is not None:
+            raise ValueError("give either reply or sequence, not both")
+        if self.when_exhausted is not None and self.sequence is None:
+            raise ValueError("when_exhausted goes with a sequence")
+        return self
+
+
+class RuleSpec(PlanSpec):
+    noun: ClassVar[str] = "rule key"
+    when: WhenSpec
+
+    @model_validator(mode="after")
+    def _has_plan(self) -> RuleSpec:
+        if self.reply is None and self.sequence is None:
+            raise ValueError("a rule needs a reply or a sequence")
+        return self
+
+
+class AgentSpec(PlanSpec):
+    """An agent: rules (first match wins), then its own reply or sequence."""
+
+    noun: ClassVar[str] = "agent key"
+    rules: list[RuleSpec] = Field(default_factory=list)
+
+
+class AgentsSpec(BaseModel):
+    """The `agents:` mapping: agent name -> agent script."""
+
+    model_config = ConfigDict(strict=True, frozen=True)
+    agents: dict[str, AgentSpec]
+
+
+def parse_agents(spec: object) -> dict[str, AgentSpec]:
+    """Check the shape of an `agents:` mapping; raise `InvalidScript` with paths."""
+    return _parse(AgentsSpec, {"agents": spec}, "").agents
+
+
+def parse_reply(spec: object, path: str) -> ReplySpec:
+    """Check the shape of one reply written as a mapping."""
+    return _parse(ReplySpec, spec, path)
+
+
+def _parse(model: type[Model], data: object, path: str) -> Model:
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        raise InvalidScript(_problem(details, path) for details in error.errors()) from None
+
+
+def _problem(details: ErrorDetails, prefix: str) -> tuple[str, str]:
+    location = list(details["loc"])
+    kind = details["type"]
+    if kind == "missing":
+        return _path(prefix, location[:-1]), f"missing required key {location[-1]!r}"
+    if kind in ("model_type", "dict_type", "model_attributes_type"):
+        return _path(prefix, location), "expected a mapping"
+    if kind == "value_error":
+        return _path(prefix, location), str(details.get("ctx", {}).get("error"))
+    return _path(prefix, location), f"{details['msg']}, not {details['input']!r}"
+
+
+def _path(prefix: str, location: list[int | str]) -> str:
+    parts = [f"[{part}]" if isinstance(part, int) else part for part in location]
+    path = prefix
+    for part in parts:
+        path = join_path(path, part)
+    return path
+
+
+def _unknown(noun: str, key: object, known: list[str]) -> str:
+    close = difflib.get_close_matches(str(key), known, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return f"unknown {noun} {key!r}{hint}"

@@ -1,0 +1,72 @@
+"""The ASGI application: routes, the one error handler, and a last-resort 500."""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .config import MockConfig
+from .errors import ApiError, error_envelope
+from .mock import WachtMock
+from .routes import routes
+
+logger = logging.getLogger("wacht_mock")
+
+
+def create_app(config: MockConfig | WachtMock | None = None) -> Starlette:
+    """A fresh application (and, unless one is given, a fresh mock): no state is shared."""
+    mock = config if isinstance(config, WachtMock) else WachtMock(config)
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(CatchAll)],
+        exception_handlers={ApiError: render_api_error, HTTPException: render_http_exception},
+    )
+    app.state.mock = mock
+    return app
+
+
+def error_response(message: str, status: int, headers: dict[str, str] | None = None) -> Response:
+    return JSONResponse(error_envelope(message, status), status_code=status, headers=headers)
+
+
+async def render_api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return error_response(exc.message, exc.status, exc.headers)
+
+
+async def render_http_exception(request: Request, exc: Exception) -> Response:
+    """Starlette's own 404 (no route) and 405 (wrong method), in the envelope."""
+    assert isinstance(exc, HTTPException)
+    message = {404: f"No route for {request.url.path}", 405: f"Method {request.method} not allowed"}
+    text = message.get(exc.status_code, exc.detail)
+    return error_response(text, exc.status_code, dict(exc.headers or {}))
+
+
+class CatchAll:
+    """Turns an unexpected exception into a JSON 500 in the envelope, and logs it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception:
+            logger.exception("internal error on %s %s", scope.get("method"), scope.get("path"))
+            if started or scope["type"] != "http":
+                raise
+            response = error_response("Internal server error in the mock (see its log)", 500)
+            await response(scope, receive, send)

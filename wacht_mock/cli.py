@@ -1,0 +1,84 @@
+"""``wacht-mock``: the command line."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+
+from ._version import __version__
+from .app import create_app
+from .clock import FrozenClock, SystemClock
+from .config import DEFAULT_HOST, DEFAULT_PORT, MockConfig
+from .server import ServerThread
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="wacht-mock",
+        description="A stateful mock of the Wacht AI execution-context API.",
+    )
+    parser.add_argument("--version", action="version", version=f"wacht-mock {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_serve(commands.add_parser("serve", help="run the mock server"))
+    return parser
+
+
+def _add_serve(serve: argparse.ArgumentParser) -> None:
+    serve.add_argument(
+        "--host", default=DEFAULT_HOST, help="address to bind (default: %(default)s)"
+    )
+    serve.add_argument("--port", type=int, default=DEFAULT_PORT, help="0 picks a free port")
+    serve.add_argument("--seed", type=int, help="seed for generated replies and data")
+    serve.add_argument(
+        "--keys", nargs="+", metavar="KEY", help="accept only these API keys (default: any wk_ key)"
+    )
+    serve.add_argument(
+        "--frozen-time", metavar="RFC3339", help="start a frozen clock at this time (1 ms a read)"
+    )
+    serve.add_argument(
+        "--ignore-unknown-fields",
+        action="store_true",
+        help="accept request fields the contract does not know (default: 400)",
+    )
+    serve.add_argument(
+        "--strict-agents", action="store_true", help="404 for agents that have no script"
+    )
+    serve.set_defaults(handler=_serve)
+
+
+def config_from(args: argparse.Namespace) -> MockConfig:
+    clock = FrozenClock.parse(args.frozen_time) if args.frozen_time else SystemClock()
+    return MockConfig(
+        seed=args.seed,
+        api_keys=args.keys,
+        clock=clock,
+        ignore_unknown_fields=args.ignore_unknown_fields,
+        strict_agents=args.strict_agents,
+    )
+
+
+def _serve(args: argparse.Namespace) -> int:
+    app = create_app(config_from(args))
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda sig, frame: stopping.set())
+    with ServerThread(app, args.host, args.port) as server:
+        print(f"wacht-mock {__version__} listening on {server.url} (Ctrl-C to stop)", flush=True)
+        with contextlib.suppress(KeyboardInterrupt):
+            stopping.wait()
+    print("wacht-mock stopped", flush=True)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handler = args.handler
+    try:
+        code: int = handler(args)
+    except ValueError as exc:
+        print(f"wacht-mock: error: {exc}", file=sys.stderr)
+        return 2
+    return code

@@ -1,0 +1,37 @@
+"""How a mock is set up: one frozen value, given to :func:`wacht_mock.create_app`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .body import MAX_BODY_BYTES
+from .clock import Clock, SystemClock
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8080
+DEFAULT_JOURNAL_SIZE = 2000
+
+
+@dataclass(frozen=True)
+class MockConfig:
+    """Every knob of the mock, with the defaults of ``wacht-mock serve``.
+
+    ``api_keys``: ``None`` lets in any well-formed key (each its own deployment); a sequence lets
+    in those keys only. ``ignore_unknown_fields`` relaxes the contract's
+    ``additionalProperties: false`` for clients that send extra fields the real service ignores.
+    ``strict_agents`` turns an execute for an agent without a script into a 404.
+    ``control_token``: ``None`` keeps the control API (``/_mock/``) off.
+    """
+
+    seed: int | None = None
+    api_keys: Sequence[str] | None = None
+    ignore_unknown_fields: bool = False
+    strict_agents: bool = False
+    clock: Clock = field(default_factory=SystemClock)
+    max_body_bytes: int = MAX_BODY_BYTES
+    journal_size: int = DEFAULT_JOURNAL_SIZE
+    control_token: str | None = None
+    fixtures: Sequence[Path] = ()
+    validate_requests: bool = True

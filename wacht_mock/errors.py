@@ -1,0 +1,83 @@
+"""The one error type of the mock.
+
+An :class:`ApiError` is raised wherever a request cannot be served (auth, validation, the store,
+the execution service) and rendered once, at the edge, into the documented envelope::
+
+    {"errors": [{"message": "<human readable>", "code": <http status>}]}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+
+class ApiError(Exception):
+    """An error the API answers with: an HTTP status, a message and optional headers."""
+
+    status: int = 500
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        if status is not None:
+            self.status = status
+        self.headers: dict[str, str] = dict(headers or {})
+
+    def envelope(self) -> dict[str, Any]:
+        """The documented error body."""
+        return error_envelope(self.message, self.status)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.status}, {self.message!r})"
+
+
+def error_envelope(message: str, status: int) -> dict[str, Any]:
+    """``{"errors": [{"message", "code"}]}`` with ``code`` equal to the HTTP status."""
+    return {"errors": [{"message": message, "code": status}]}
+
+
+class BadRequest(ApiError):
+    status = 400
+
+
+class Unauthorized(ApiError):
+    status = 401
+
+
+class NotFound(ApiError):
+    status = 404
+
+
+class MethodNotAllowed(ApiError):
+    status = 405
+
+
+class Conflict(ApiError):
+    status = 409
+
+
+class PayloadTooLarge(ApiError):
+    status = 413
+
+
+class UnsupportedMediaType(ApiError):
+    status = 415
+
+
+class TooManyRequests(ApiError):
+    status = 429
+
+
+class InternalError(ApiError):
+    status = 500
+
+
+class ServiceUnavailable(ApiError):
+    status = 503

@@ -1,0 +1,105 @@
+"""The HTTP surface of the execution-context API: parse, call the mock, render.
+
+One :class:`~starlette.routing.Route` per path, so that a wrong method gets a 405 with the right
+``Allow`` header.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from . import query
+from .auth import Tenant
+from .body import read_json
+from .mock import WachtMock
+from .models import STATUSES
+from .payloads import CreateContextRequest, ExecuteRequest, UpdateContextRequest, validate
+from .store import NewContext
+from .streaming import EventStream
+from .views import context_json, page_json, turn_json
+
+COLLECTION = "/ai/execution-contexts"
+ITEM = COLLECTION + "/{context_id}"
+
+
+def _mock(request: Request) -> WachtMock:
+    mock: WachtMock = request.app.state.mock
+    return mock
+
+
+def _tenant(request: Request) -> Tenant:
+    return _mock(request).keys.authenticate(request.headers.get("authorization"))
+
+
+async def _body(request: Request) -> object:
+    return await read_json(request, max_bytes=_mock(request).config.max_body_bytes)
+
+
+def _lax(request: Request) -> bool:
+    return _mock(request).config.ignore_unknown_fields
+
+
+async def contexts(request: Request) -> Response:
+    tenant = _tenant(request)
+    if request.method == "POST":
+        body = validate(CreateContextRequest, await _body(request), ignore_unknown=_lax(request))
+        new = NewContext(**body.model_dump())
+        return JSONResponse(context_json(_mock(request).store.create(tenant.deployment_id, new)))
+    params = request.query_params
+    limit, offset = query.paging(params)
+    page = _mock(request).store.list(
+        tenant.deployment_id,
+        limit=limit,
+        offset=offset,
+        status=query.choice(params, "status", STATUSES),
+        context_group=query.text(params, "context_group"),
+    )
+    return JSONResponse(page_json(page, context_json))
+
+
+async def context(request: Request) -> Response:
+    tenant = _tenant(request)
+    store = _mock(request).store
+    context_id = request.path_params["context_id"]
+    if request.method == "DELETE":
+        store.delete(tenant.deployment_id, context_id)
+        return Response(status_code=204)
+    if request.method == "PATCH":
+        body = validate(UpdateContextRequest, await _body(request), ignore_unknown=_lax(request))
+        updated = store.update(tenant.deployment_id, context_id, body.changes())
+        return JSONResponse(context_json(updated))
+    return JSONResponse(context_json(store.get(tenant.deployment_id, context_id)))
+
+
+async def execute(request: Request) -> Response:
+    tenant = _tenant(request)
+    body = validate(ExecuteRequest, await _body(request), ignore_unknown=_lax(request))
+    mock = _mock(request)
+    execution = mock.executions.execute(
+        tenant.deployment_id, request.path_params["context_id"], body
+    )
+    if body.kind == "stream":
+        return EventStream(execution)
+    await asyncio.sleep(execution.reply.latency)
+    return JSONResponse(execution.response_json())
+
+
+async def messages(request: Request) -> Response:
+    tenant = _tenant(request)
+    limit, offset = query.paging(request.query_params)
+    page = _mock(request).store.history(
+        tenant.deployment_id, request.path_params["context_id"], limit=limit, offset=offset
+    )
+    return JSONResponse(page_json(page, turn_json))
+
+
+routes = [
+    Route(COLLECTION, contexts, methods=["GET", "POST"]),
+    Route(ITEM, context, methods=["GET", "PATCH", "DELETE"]),
+    Route(ITEM + "/execute", execute, methods=["POST"]),
+    Route(ITEM + "/messages", messages, methods=["GET"]),
+]

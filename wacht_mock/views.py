@@ -1,0 +1,70 @@
+"""JSON views of the store's objects: what the wire format says, and nothing else."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict
+from typing import Any, TypeVar
+
+from .clock import rfc3339
+from .models import Block, Context, ExecutionState, Turn
+from .store import Page
+
+Item = TypeVar("Item")
+
+
+def context_json(context: Context) -> dict[str, Any]:
+    """An ``AiExecutionContext``."""
+    return {
+        "id": context.id,
+        "deployment_id": context.deployment_id,
+        "title": context.title,
+        "system_instructions": context.system_instructions,
+        "context_group": context.context_group,
+        "status": context.status,
+        "created_at": rfc3339(context.created_at),
+        "updated_at": rfc3339(context.updated_at),
+        "last_activity_at": rfc3339(context.last_activity_at),
+        "completed_at": rfc3339(context.completed_at) if context.completed_at else None,
+        "execution_state": execution_state_json(context.execution_state),
+    }
+
+
+def execution_state_json(state: ExecutionState | None) -> dict[str, Any] | None:
+    if state is None:
+        return None
+    pending = state.pending_input_request
+    error = state.error_message
+    return {
+        "execution_id": state.execution_id,
+        "conversation_id": state.conversation_id,
+        "agent_name": state.agent_name,
+        "status": state.status,
+        "pending_input_request": None if pending is None else {"message": pending},
+        "error": None if error is None else {"message": error, "code": state.error_code},
+    }
+
+
+def turn_json(turn: Turn) -> dict[str, Any]:
+    """One turn of a conversation, blocks typed by ``type``."""
+    return {
+        "id": turn.id,
+        "execution_id": turn.execution_id,
+        "role": turn.role,
+        "created_at": rfc3339(turn.created_at),
+        "blocks": [block_json(block) for block in turn.blocks],
+    }
+
+
+def block_json(block: Block) -> dict[str, Any]:
+    return asdict(block)
+
+
+def page_json(page: Page[Item], render: Callable[[Item], dict[str, Any]]) -> dict[str, Any]:
+    """``{data, has_more, limit, offset}``."""
+    return {
+        "data": [render(item) for item in page.data],
+        "has_more": page.has_more,
+        "limit": page.limit,
+        "offset": page.offset,
+    }
