@@ -7,6 +7,7 @@ the mock drifted from the docs (or the contract is wrong, which a review must th
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -14,8 +15,10 @@ import schemathesis
 from schemathesis.generation.case import Case
 
 from wacht_mock.app import create_app
+from wacht_mock.clock import FrozenClock
 from wacht_mock.config import MockConfig
 from wacht_mock.contract import contract_path
+from wacht_mock.mock import WachtMock
 from wacht_mock.server import ServerThread
 
 KEY = "wk_test_contract"
@@ -30,9 +33,17 @@ CONFIG = schemathesis.Config.from_dict(
 schema = schemathesis.openapi.from_path(contract_path(), config=CONFIG)
 
 
+APP = create_app()
+
+
+def fresh_mock() -> WachtMock:
+    """A new, empty mock with a frozen clock: every run sees the same ids and times."""
+    return WachtMock(MockConfig(seed=7, clock=FrozenClock(datetime(2026, 1, 1, tzinfo=UTC))))
+
+
 @pytest.fixture(scope="session")
 def contract_server() -> Iterator[ServerThread]:
-    with ServerThread(create_app(MockConfig(seed=7))) as server:
+    with ServerThread(APP) as server:
         yield server
 
 
@@ -42,7 +53,16 @@ def test_every_operation_follows_the_contract(case: Case, contract_server: Serve
 
 
 class Workflow(schema.as_state_machine()):  # type: ignore[misc]
+    """Chains of calls along the contract's links, each chain on an empty mock.
+
+    Hypothesis replays chains while it searches; a mock that kept the previous chain's contexts
+    would answer the same chain differently, which it reports as flaky data generation.
+    """
+
     base_url = ""
+
+    def setup(self) -> None:
+        APP.state.mock = fresh_mock()
 
     def get_call_kwargs(self, case: Case) -> dict[str, Any]:
         return {"base_url": self.base_url}

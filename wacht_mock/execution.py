@@ -7,7 +7,6 @@ routes render as JSON or as a stream. It knows nothing of HTTP beyond raising :c
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
@@ -65,7 +64,7 @@ class Execution:
             "response": {
                 "message_id": self.message_id,
                 "role": "assistant",
-                "content": content_of(reply),
+                "content": reply.text,
                 "tool_calls": [
                     {"id": call.id, "name": call.name, "args": call.args}
                     for call in reply.tool_calls
@@ -79,17 +78,6 @@ class Execution:
                 "stop_reason": reply.stop_reason,
             },
         }
-
-
-def content_of(reply: RenderedReply) -> str:
-    """The assistant's text: what it wrote, else its question, else its structured output."""
-    if reply.text:
-        return reply.text
-    if reply.ask:
-        return reply.ask
-    if reply.structured_output is not None:
-        return json.dumps(reply.structured_output, separators=(",", ":"), sort_keys=True)
-    return ""
 
 
 class ExecutionService:
@@ -176,7 +164,7 @@ def _agent_turns(
     """The agent's turn; with tool results, its tool calls, the results, then its answer."""
     reasoning: list[Block] = [ReasoningBlock(reply.reasoning)] if reply.reasoning else []
     calls: list[Block] = [ToolCallBlock(c.id, c.name, c.args) for c in reply.tool_calls]
-    text: list[Block] = [TextBlock(content_of(reply))] if content_of(reply) else []
+    text: list[Block] = [TextBlock(reply.text)] if reply.text else []
     results: list[Block] = [
         ToolResultBlock(c.id, c.result) for c in reply.tool_calls if c.has_result
     ]
