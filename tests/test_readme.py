@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import os
 import subprocess
+from pathlib import Path
 
 import pytest
 
+from wacht_mock import ApiError, MockConfig, WachtMock
+from wacht_mock.agents import RenderedReply
+from wacht_mock.payloads import ExecuteRequest, validate
 from wacht_mock.server import ServerThread
+from wacht_mock.store import NewContext
 
-from .readme import blocks, json_values, matches
+from .readme import Block, blocks, json_values, matches
 
 DELIMITER = "@@end-of-block@@"
 
@@ -46,3 +51,32 @@ def test_the_matcher_is_strict_where_the_readme_is_exact(
     expected: object, actual: object, result: bool
 ) -> None:
     assert matches(expected, actual) is result
+
+
+@pytest.mark.parametrize("block", blocks("python", marker="wacht_mock"), ids=lambda b: b.code[:40])
+def test_python_examples_run(block: Block) -> None:
+    exec(compile(block.code, "README.md", "exec"), {})
+
+
+def test_the_yaml_script_answers_as_the_readme_says(tmp_path: Path) -> None:
+    (script,) = blocks("yaml", marker="agents:")
+    path = tmp_path / "agents.yaml"
+    path.write_text(script.code)
+    mock = WachtMock(MockConfig(seed=3, fixtures=[path]))
+    context = mock.store.create("1", NewContext("Support"))
+
+    def say(agent: str, message: str) -> RenderedReply:
+        request = validate(
+            ExecuteRequest,
+            {"agent_name": agent, "execution_type": {"new_message": {"message": message}}},
+        )
+        return mock.executions.execute("1", context.id, request).reply
+
+    refund = say("support-bot", "I want a refund")
+    assert refund.tool_calls[0].result == {"status": "shipped"}
+    assert say("support-bot", "lost my password").status == "waiting_for_input"
+    assert say("support-bot", "hello").text.endswith("will look into Support.")
+    assert say("sales-bot", "price?").text == "Our plans start at 10 EUR a month."
+    with pytest.raises(ApiError) as limited:
+        say("sales-bot", "price?")
+    assert (limited.value.status, limited.value.headers) == (429, {"Retry-After": "2"})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import traceback
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -14,6 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from .config import MockConfig
 from .errors import ApiError, error_envelope
 from .mock import WachtMock
+from .recording import Recorder
 from .routes import routes
 
 logger = logging.getLogger("wacht_mock")
@@ -24,7 +26,7 @@ def create_app(config: MockConfig | WachtMock | None = None) -> Starlette:
     mock = config if isinstance(config, WachtMock) else WachtMock(config)
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(CatchAll)],
+        middleware=[Middleware(Recorder, journal=mock.journal), Middleware(CatchAll)],
         exception_handlers={ApiError: render_api_error, HTTPException: render_http_exception},
     )
     app.state.mock = mock
@@ -37,6 +39,8 @@ def error_response(message: str, status: int, headers: dict[str, str] | None = N
 
 async def render_api_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
+    if exc.violation:
+        request.state.violations = [f"contract violation: {exc.message}"]
     return error_response(exc.message, exc.status, exc.headers)
 
 
@@ -64,8 +68,11 @@ class CatchAll:
 
         try:
             await self.app(scope, receive, tracking_send)
-        except Exception:
+        except Exception as exc:
             logger.exception("internal error on %s %s", scope.get("method"), scope.get("path"))
+            scope.setdefault("state", {})["error"] = "".join(
+                traceback.format_exception(exc, limit=-3)
+            ).strip()
             if started or scope["type"] != "http":
                 raise
             response = error_response("Internal server error in the mock (see its log)", 500)

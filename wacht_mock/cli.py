@@ -8,8 +8,10 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 
 from ._version import __version__
+from .agents import ScriptError
 from .app import create_app
 from .clock import FrozenClock, SystemClock
 from .config import DEFAULT_HOST, DEFAULT_PORT, MockConfig
@@ -47,6 +49,14 @@ def _add_serve(serve: argparse.ArgumentParser) -> None:
     serve.add_argument(
         "--strict-agents", action="store_true", help="404 for agents that have no script"
     )
+    serve.add_argument(
+        "--fixtures",
+        nargs="+",
+        type=Path,
+        default=[],
+        metavar="PATH",
+        help="YAML/JSON fixture files or folders: contexts to seed and agent scripts",
+    )
     serve.set_defaults(handler=_serve)
 
 
@@ -58,6 +68,7 @@ def config_from(args: argparse.Namespace) -> MockConfig:
         clock=clock,
         ignore_unknown_fields=args.ignore_unknown_fields,
         strict_agents=args.strict_agents,
+        fixtures=tuple(args.fixtures),
     )
 
 
@@ -78,7 +89,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler = args.handler
     try:
         code: int = handler(args)
-    except ValueError as exc:
+    except (ValueError, ScriptError) as exc:
         print(f"wacht-mock: error: {exc}", file=sys.stderr)
         return 2
     return code

@@ -16,6 +16,8 @@ class ApiError(Exception):
     """An error the API answers with: an HTTP status, a message and optional headers."""
 
     status: int = 500
+    #: The request broke the contract (the client under test is at fault).
+    violation: bool = False
 
     def __init__(
         self,
@@ -45,6 +47,7 @@ def error_envelope(message: str, status: int) -> dict[str, Any]:
 
 class BadRequest(ApiError):
     status = 400
+    violation = True
 
 
 class Unauthorized(ApiError):
@@ -65,10 +68,12 @@ class Conflict(ApiError):
 
 class PayloadTooLarge(ApiError):
     status = 413
+    violation = True
 
 
 class UnsupportedMediaType(ApiError):
     status = 415
+    violation = True
 
 
 class TooManyRequests(ApiError):

@@ -1,17 +1,25 @@
-"""The mock itself: its store, its agents, and everything else one server holds."""
+"""The mock itself: its store, its agents, its journal; everything one server holds."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
 
 from .agents import Engine
 from .auth import KeyPolicy
 from .config import MockConfig
 from .execution import ExecutionService
+from .fixtures import apply, fixture_files, read_fixture
 from .ids import SnowflakeIds
+from .journal import Journal
 from .store import Store
 
 
 class WachtMock:
-    """The state behind one mock server, usable without any server at all."""
+    """The state behind one mock server, usable without any server at all.
+
+    It starts with the configured fixture files loaded; :meth:`reset` goes back to that start.
+    """
 
     def __init__(self, config: MockConfig | None = None) -> None:
         self.config = config or MockConfig()
@@ -19,8 +27,22 @@ class WachtMock:
         self.store = Store(self.config.clock, SnowflakeIds(self.config.clock))
         self.engine = Engine(seed=self.config.seed, strict=self.config.strict_agents)
         self.executions = ExecutionService(self.store, self.engine)
+        self.journal = Journal(self.config.journal_size)
+        self.load_fixtures(self.config.fixtures)
+
+    def load_fixtures(self, paths: Iterable[str | Path]) -> int:
+        """Seed contexts and load scripts from fixture files or folders; returns contexts made."""
+        files = [(path, read_fixture(path)) for path in fixture_files(map(Path, paths))]
+        return sum(
+            apply(fixture, self.store, self.engine, self.engine.seed, str(path))
+            for path, fixture in files
+        )
 
     def reset(self) -> None:
-        """Forget every context, conversation, script and call."""
+        """Back to the start: no contexts, scripts or journal beyond the configured fixtures."""
         self.store.reset()
         self.engine.reset()
+        self.journal.clear()
+        self.engine.seed = self.config.seed
+        self.engine.strict = self.config.strict_agents
+        self.load_fixtures(self.config.fixtures)

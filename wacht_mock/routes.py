@@ -32,7 +32,9 @@ def _mock(request: Request) -> WachtMock:
 
 
 def _tenant(request: Request) -> Tenant:
-    return _mock(request).keys.authenticate(request.headers.get("authorization"))
+    tenant = _mock(request).keys.authenticate(request.headers.get("authorization"))
+    request.state.deployment_id = tenant.deployment_id
+    return tenant
 
 
 async def _body(request: Request) -> object:
@@ -79,9 +81,11 @@ async def execute(request: Request) -> Response:
     tenant = _tenant(request)
     body = validate(ExecuteRequest, await _body(request), ignore_unknown=_lax(request))
     mock = _mock(request)
+    request.state.agent_name = body.agent_name
     execution = mock.executions.execute(
         tenant.deployment_id, request.path_params["context_id"], body
     )
+    request.state.script = execution.reply.source
     if body.kind == "stream":
         return EventStream(execution)
     await asyncio.sleep(execution.reply.latency)

@@ -1,0 +1,59 @@
+"""Fixture files: contexts per deployment, generated contexts, agent scripts, clear errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from wacht_mock import MockConfig, WachtMock
+from wacht_mock.auth import deployment_id_for
+from wacht_mock.fixtures import FixtureError
+from wacht_mock.store import NewContext
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+
+DEMO = deployment_id_for("wk_test_demo")
+
+
+def test_the_shipped_fixtures_seed_contexts_and_scripts() -> None:
+    mock = WachtMock(MockConfig(seed=1, fixtures=[FIXTURES]))
+    page = mock.store.list(DEMO, limit=100, offset=0)
+    titles = {c.title for c in page.data}
+    assert {"Customer Support Context", "Sales Context", "Triage Context"} <= titles
+    assert len(page.data) == 53
+    assert mock.engine.agent("support-bot").is_scripted
+
+
+def test_reset_goes_back_to_the_fixtures() -> None:
+    mock = WachtMock(MockConfig(seed=1, fixtures=[FIXTURES / "contexts.yaml"]))
+    before = [c.title for c in mock.store.list(DEMO, limit=100, offset=0).data]
+    mock.store.create(DEMO, NewContext("added by a test"))
+    mock.reset()
+    assert [c.title for c in mock.store.list(DEMO, limit=100, offset=0).data] == before
+
+
+def test_json_fixtures_and_generation(tmp_path: Path) -> None:
+    path = tmp_path / "seed.json"
+    path.write_text(
+        '{"deployments": {"wk_test_x": {"generate": {"count": 5, "statuses": ["archived"]}}}}'
+    )
+    mock = WachtMock(MockConfig(fixtures=[path]))
+    page = mock.store.list(deployment_id_for("wk_test_x"), limit=10, offset=0, status="archived")
+    assert len(page.data) == 5
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("deployments: {wk_test_x: {contexts: [{titel: x}]}}", "titel"),
+        ("deployments: {nokey: {contexts: []}}", "not a well-formed API key"),
+        ("agents: {bot: {rules: [{when: {mesage: x}, reply: hi}]}}", "mesage"),
+        ("deployments: [", "seed.yaml"),
+    ],
+)
+def test_bad_fixture_files_name_the_problem(tmp_path: Path, text: str, fragment: str) -> None:
+    path = tmp_path / "seed.yaml"
+    path.write_text(text)
+    with pytest.raises(FixtureError, match=fragment):
+        WachtMock(MockConfig(fixtures=[path]))
