@@ -45,3 +45,6 @@ def live_server() -> Iterator[ServerThread]:
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+pytest_plugins = ["pytester"]

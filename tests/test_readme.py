@@ -2,30 +2,30 @@
 
 from __future__ import annotations
 
-import os
+import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from wacht_mock import ApiError, MockConfig, WachtMock
+from wacht_mock import ApiError, MockConfig, WachtMock, create_app
 from wacht_mock.agents import RenderedReply
+from wacht_mock.auth import deployment_id_for
 from wacht_mock.payloads import ExecuteRequest, validate
 from wacht_mock.server import ServerThread
 from wacht_mock.store import NewContext
 
-from .readme import Block, blocks, json_values, matches
+from .readme import README, Block, blocks, json_values, matches
 
 DELIMITER = "@@end-of-block@@"
 
 
-def test_the_curl_walk_through_prints_what_the_readme_shows(live_server: ServerThread) -> None:
-    walk = blocks("bash", marker="$WACHT")
-    assert len(walk) >= 8, "the walk-through lost its steps"
-    script = "set -euo pipefail\n" + "".join(f"{block.code}\necho {DELIMITER}\n" for block in walk)
-    script = script.replace("http://127.0.0.1:8080", live_server.url)
+def run_shell_blocks(walk: list[Block], url: str, cwd: Path) -> None:
+    """Run README shell blocks in one shell; each prints what the README shows after it."""
+    script = "set -euo pipefail\n" + "".join(f"{b.code}\necho {DELIMITER}\n" for b in walk)
+    script = script.replace("http://127.0.0.1:8080", url)
     result = subprocess.run(
-        ["bash", "-c", script], capture_output=True, text=True, timeout=60, env=dict(os.environ)
+        ["bash", "-c", script], capture_output=True, text=True, timeout=60, cwd=cwd
     )
     assert result.returncode == 0, result.stderr
     outputs = result.stdout.split(DELIMITER + "\n")
@@ -34,6 +34,31 @@ def test_the_curl_walk_through_prints_what_the_readme_shows(live_server: ServerT
         if block.expected is not None:
             shown, printed = json_values(block.expected), json_values(output)
             assert matches(shown, printed), f"{block.code}\nprinted:\n{output}"
+
+
+def test_the_curl_walk_through_prints_what_the_readme_shows(
+    live_server: ServerThread, tmp_path: Path
+) -> None:
+    walk = [b for b in blocks("bash", marker="$WACHT") if "$TOKEN" not in b.code]
+    assert len(walk) >= 8, "the walk-through lost its steps"
+    run_shell_blocks(walk, live_server.url, tmp_path)
+
+
+def test_the_control_api_examples(tmp_path: Path) -> None:
+    walk = blocks("bash", marker="$TOKEN")
+    assert len(walk) == 2
+    app = create_app(MockConfig(control_token="s3cret"))
+    with ServerThread(app) as server:
+        run_shell_blocks(walk, server.url, tmp_path)
+        contexts = app.state.mock.store.contexts(deployment_id_for("wk_test_readme"))
+        assert [c.title for c in contexts] == ["Seeded"]
+
+
+def test_the_pytest_examples_pass(pytester: pytest.Pytester) -> None:
+    (example,) = blocks("python", marker="def test_support_flow")
+    shutil.copytree(README.parent / "fixtures", pytester.path / "fixtures")
+    pytester.makepyfile(test_readme_example=example.code)
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=2)
 
 
 @pytest.mark.parametrize(
@@ -53,7 +78,10 @@ def test_the_matcher_is_strict_where_the_readme_is_exact(
     assert matches(expected, actual) is result
 
 
-@pytest.mark.parametrize("block", blocks("python", marker="wacht_mock"), ids=lambda b: b.code[:40])
+SCRIPTS = [b for b in blocks("python", marker="wacht_mock") if "def test_" not in b.code]
+
+
+@pytest.mark.parametrize("block", SCRIPTS, ids=lambda b: b.code[:40])
 def test_python_examples_run(block: Block) -> None:
     exec(compile(block.code, "README.md", "exec"), {})
 

@@ -13,6 +13,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .config import MockConfig
+from .control import PREFIX, control
 from .errors import ApiError, error_envelope
 from .mock import WachtMock
 from .recording import Recorder
@@ -25,8 +26,11 @@ def create_app(config: MockConfig | WachtMock | None = None) -> Starlette:
     """A fresh application (and, unless one is given, a fresh mock): no state is shared."""
     mock = config if isinstance(config, WachtMock) else WachtMock(config)
     app = Starlette(
-        routes=routes,
-        middleware=[Middleware(Recorder, journal=mock.journal), Middleware(CatchAll)],
+        routes=[*routes, control] if mock.config.control_token else routes,
+        middleware=[
+            Middleware(Recorder, journal=mock.journal, skip_prefix=PREFIX + "/"),
+            Middleware(CatchAll),
+        ],
         exception_handlers={ApiError: render_api_error, HTTPException: render_http_exception},
     )
     app.state.mock = mock
@@ -41,6 +45,8 @@ async def render_api_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
     if exc.violation:
         request.state.violations = [f"contract violation: {exc.message}"]
+    if exc.setup_problem:
+        request.state.error = exc.message
     return error_response(exc.message, exc.status, exc.headers)
 
 

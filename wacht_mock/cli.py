@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
+import secrets
 import signal
 import sys
 import threading
@@ -14,7 +16,7 @@ from ._version import __version__
 from .agents import ScriptError
 from .app import create_app
 from .clock import FrozenClock, SystemClock
-from .config import DEFAULT_HOST, DEFAULT_PORT, MockConfig
+from .config import DEFAULT_HOST, DEFAULT_JOURNAL_SIZE, DEFAULT_PORT, MockConfig
 from .server import ServerThread
 
 
@@ -50,6 +52,24 @@ def _add_serve(serve: argparse.ArgumentParser) -> None:
         "--strict-agents", action="store_true", help="404 for agents that have no script"
     )
     serve.add_argument(
+        "--control",
+        action="store_true",
+        help="turn on the control API under /_mock/ (a token is made up and printed)",
+    )
+    serve.add_argument(
+        "--control-token",
+        metavar="TOKEN",
+        default=os.environ.get("WACHT_MOCK_CONTROL_TOKEN"),
+        help="turn on the control API with this token (or $WACHT_MOCK_CONTROL_TOKEN)",
+    )
+    serve.add_argument(
+        "--journal-size",
+        type=int,
+        default=DEFAULT_JOURNAL_SIZE,
+        metavar="N",
+        help="requests the journal keeps (default: %(default)s)",
+    )
+    serve.add_argument(
         "--fixtures",
         nargs="+",
         type=Path,
@@ -69,15 +89,22 @@ def config_from(args: argparse.Namespace) -> MockConfig:
         ignore_unknown_fields=args.ignore_unknown_fields,
         strict_agents=args.strict_agents,
         fixtures=tuple(args.fixtures),
+        journal_size=args.journal_size,
+        control_token=args.control_token or (secrets.token_urlsafe(16) if args.control else None),
     )
 
 
 def _serve(args: argparse.Namespace) -> int:
-    app = create_app(config_from(args))
+    config = config_from(args)
+    app = create_app(config)
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda sig, frame: stopping.set())
     with ServerThread(app, args.host, args.port) as server:
         print(f"wacht-mock {__version__} listening on {server.url} (Ctrl-C to stop)", flush=True)
+        if config.control_token:
+            print(
+                f"control API on {server.url}/_mock/ with token {config.control_token}", flush=True
+            )
         with contextlib.suppress(KeyboardInterrupt):
             stopping.wait()
     print("wacht-mock stopped", flush=True)

@@ -33,5 +33,5 @@ class MockConfig:
     max_body_bytes: int = MAX_BODY_BYTES
     journal_size: int = DEFAULT_JOURNAL_SIZE
     control_token: str | None = None
-    fixtures: Sequence[Path] = ()
+    fixtures: Sequence[str | Path] = ()
     validate_requests: bool = True

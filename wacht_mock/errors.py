@@ -18,6 +18,9 @@ class ApiError(Exception):
     status: int = 500
     #: The request broke the contract (the client under test is at fault).
     violation: bool = False
+    #: The mock could not answer as the test set it up (a script ran out, an agent had no
+    #: script in strict mode, a callable raised): the pytest plugin fails the test with it.
+    setup_problem: bool = False
 
     def __init__(
         self,
@@ -86,3 +89,9 @@ class InternalError(ApiError):
 
 class ServiceUnavailable(ApiError):
     status = 503
+
+
+class ScriptProblem(ApiError):
+    """An agent's script could not answer; the test's setup, not the client, is at fault."""
+
+    setup_problem = True

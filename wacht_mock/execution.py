@@ -22,7 +22,7 @@ from .agents import (
     ScriptError,
     StreamFault,
 )
-from .errors import ApiError, Conflict, InternalError, NotFound
+from .errors import ApiError, Conflict, ScriptProblem
 from .models import (
     Block,
     Context,
@@ -110,9 +110,9 @@ class ExecutionService:
         try:
             return self.engine.respond(call)
         except AgentNotScripted as exc:
-            raise NotFound(str(exc)) from None
+            raise ScriptProblem(str(exc), status=404) from None
         except ScriptError as exc:
-            raise InternalError(f"Agent script failed: {exc}") from exc
+            raise ScriptProblem(f"Agent script failed: {exc}", status=500) from exc
 
 
 def _check_can_execute(context: Context, request: ExecuteRequest) -> None:

@@ -32,3 +32,8 @@ class SnowflakeIds:
 
     def next(self) -> str:
         return str(self.next_int())
+
+    def advance_past(self, value: int) -> None:
+        """Never hand out ``value`` or anything below it (after a snapshot is restored)."""
+        with self._lock:
+            self._last = max(self._last, value)

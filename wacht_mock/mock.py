@@ -38,6 +38,12 @@ class WachtMock:
             for path, fixture in files
         )
 
+    def reconfigure(self, config: MockConfig) -> None:
+        """Take on another configuration (keys, seed, strictness, fixtures), then reset."""
+        self.config = config
+        self.keys = KeyPolicy(config.api_keys)
+        self.reset()
+
     def reset(self) -> None:
         """Back to the start: no contexts, scripts or journal beyond the configured fixtures."""
         self.store.reset()

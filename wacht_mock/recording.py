@@ -14,23 +14,40 @@ from .journal import Entry, Journal, clip, mask_key
 class Recorder:
     """Records method, path, query, masked headers, bodies, status, timing and script step.
 
+    Requests under ``skip_prefix`` (the control API) are not the client's traffic: not recorded.
+
     Routes leave notes for it in ``scope["state"]``: ``deployment_id``, ``agent_name``,
     ``script`` (the step that answered) and ``violations`` (what the request broke).
     """
 
-    def __init__(self, app: ASGIApp, journal: Journal) -> None:
+    def __init__(self, app: ASGIApp, journal: Journal, skip_prefix: str) -> None:
         self.app = app
         self.journal = journal
+        self.skip_prefix = skip_prefix
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope["path"].startswith(self.skip_prefix):
             await self.app(scope, receive, send)
             return
         scope.setdefault("state", {})
         started, clock = time.time(), time.perf_counter()
         request_body, response_body = bytearray(), bytearray()
         status = 0
-        error: str | None = None
+        recorded = False
+
+        def record(error: str | None = None) -> None:
+            nonlocal recorded
+            if not recorded:
+                recorded = True
+                entry = _entry(
+                    self.journal.next_number(),
+                    scope,
+                    (started, clock),
+                    status,
+                    error,
+                    (bytes(request_body), bytes(response_body)),
+                )
+                self.journal.record(entry)
 
         async def receiving() -> Message:
             message = await receive()
@@ -44,39 +61,29 @@ class Recorder:
                 status = message["status"]
             elif message["type"] == "http.response.body":
                 response_body.extend(message.get("body", b"")[:65536])
+                if not message.get("more_body", False):
+                    record()  # before the client can see the end of the response
             await send(message)
 
         try:
             await self.app(scope, receiving, sending)
         except BaseException as exc:
-            error = "".join(traceback.format_exception_only(exc)).strip()
+            record("".join(traceback.format_exception_only(exc)).strip())
             raise
         finally:
-            self.journal.record(
-                _entry(
-                    self.journal.next_number(),
-                    scope,
-                    started,
-                    clock,
-                    status,
-                    error,
-                    bytes(request_body),
-                    bytes(response_body),
-                )
-            )
+            record()
 
 
 def _entry(
     number: int,
     scope: Scope,
-    started: float,
-    clock: float,
+    times: tuple[float, float],
     status: int,
     error: str | None,
-    body: bytes,
-    response: bytes,
+    bodies: tuple[bytes, bytes],
 ) -> Entry:
     notes: dict[str, Any] = scope.get("state", {})
+    (started, clock), (body, response) = times, bodies
     return Entry(
         number=number,
         started_at=started,

@@ -1,0 +1,140 @@
+"""The control API (/_mock/): off by default, guarded by a token, as able as the pytest handle."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+
+from wacht_mock import MockConfig, WachtMock, create_app
+
+from .conftest import auth
+
+pytestmark = pytest.mark.anyio
+TOKEN = {"X-Wacht-Mock-Token": "s3cret"}
+
+
+@pytest.fixture
+async def control() -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(MockConfig(seed=1, control_token="s3cret"))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://m", headers=auth()) as c:
+        yield c
+
+
+async def seed_conversation(client: httpx.AsyncClient) -> str:
+    context = (await client.post("/ai/execution-contexts", json={"title": "Snap"})).json()
+    body = {"agent_name": "bot", "execution_type": {"new_message": {"message": "hello"}}}
+    await client.post(f"/ai/execution-contexts/{context['id']}/execute", json=body)
+    await client.post("/ai/execution-contexts", json={"title": "Other", "context_group": "g"})
+    context_id: str = context["id"]
+    return context_id
+
+
+async def test_off_unless_asked_for(client: httpx.AsyncClient) -> None:
+    response = await client.post("/_mock/reset", headers=TOKEN)
+    assert response.status_code == 404
+    assert response.json()["errors"][0]["code"] == 404
+
+
+@pytest.mark.parametrize("token", [None, "wrong"])
+async def test_needs_the_token(control: httpx.AsyncClient, token: str | None) -> None:
+    headers = {} if token is None else {"X-Wacht-Mock-Token": token}
+    response = await control.get("/_mock/health", headers=headers)
+    assert response.status_code == 401
+    assert "X-Wacht-Mock-Token" in response.json()["errors"][0]["message"].title()
+
+
+async def test_health(control: httpx.AsyncClient) -> None:
+    assert (await control.get("/_mock/health", headers=TOKEN)).json()["status"] == "ok"
+
+
+async def test_reset_forgets_everything(control: httpx.AsyncClient) -> None:
+    await seed_conversation(control)
+    assert (await control.post("/_mock/reset", headers=TOKEN)).status_code == 204
+    assert (await control.get("/ai/execution-contexts")).json()["data"] == []
+
+
+async def test_fixtures_load_scripts_and_contexts(control: httpx.AsyncClient) -> None:
+    document: dict[str, Any] = {
+        "deployments": {"wk_test_alpha": {"contexts": [{"title": "Seeded"}]}},
+        "agents": {"bot": {"reply": "scripted over HTTP"}},
+    }
+    loaded = await control.post("/_mock/fixtures", json=document, headers=TOKEN)
+    assert loaded.json() == {"contexts_created": 1}
+    (context,) = (await control.get("/ai/execution-contexts")).json()["data"]
+    body = {"agent_name": "bot", "execution_type": {"new_message": {"message": "x"}}}
+    reply = await control.post(f"/ai/execution-contexts/{context['id']}/execute", json=body)
+    assert reply.json()["response"]["content"] == "scripted over HTTP"
+    calls = (await control.get("/_mock/agents/bot/calls", headers=TOKEN)).json()
+    assert calls["call_count"] == 1
+    assert calls["calls"][0]["reply"] == "scripted over HTTP"
+
+
+async def test_bad_fixture_documents_are_400(control: httpx.AsyncClient) -> None:
+    bad = {"agents": {"bot": {"rules": [{"when": {"mesage": "x"}, "reply": "y"}]}}}
+    response = await control.post("/_mock/fixtures", json=bad, headers=TOKEN)
+    assert response.status_code == 400
+    assert "mesage" in response.json()["errors"][0]["message"]
+
+
+async def test_settings(control: httpx.AsyncClient) -> None:
+    changed = await control.put(
+        "/_mock/settings", json={"seed": 9, "strict_agents": True}, headers=TOKEN
+    )
+    assert changed.json() == {"seed": 9, "strict_agents": True}
+    bad = await control.put("/_mock/settings", json={"seed": "9"}, headers=TOKEN)
+    assert bad.status_code == 400
+
+
+async def test_journal_read_and_clear(control: httpx.AsyncClient) -> None:
+    await control.get("/ai/execution-contexts")
+    await control.get("/ai/execution-contexts?limit=0")
+    journal = (await control.get("/_mock/journal", headers=TOKEN)).json()
+    listed, refused = journal["entries"][:2]
+    assert listed["status"] == 200
+    assert refused["violations"][0].startswith("contract violation: Query parameter 'limit'")
+    since = (await control.get(f"/_mock/journal?since={listed['number']}", headers=TOKEN)).json()
+    assert since["entries"][0]["number"] == refused["number"]
+    await control.delete("/_mock/journal", headers=TOKEN)
+    assert (await control.get("/_mock/journal", headers=TOKEN)).json()["entries"][:1] == []
+
+
+async def test_snapshot_round_trip(control: httpx.AsyncClient) -> None:
+    context_id = await seed_conversation(control)
+    listing = (await control.get("/ai/execution-contexts")).json()
+    history = (await control.get(f"/ai/execution-contexts/{context_id}/messages")).json()
+    snapshot = (await control.get("/_mock/state", headers=TOKEN)).json()
+    await control.post("/_mock/reset", headers=TOKEN)
+    restored = await control.put("/_mock/state", json=snapshot, headers=TOKEN)
+    assert restored.json() == {"contexts": 2}
+    assert (await control.get("/ai/execution-contexts")).json() == listing
+    assert (await control.get(f"/ai/execution-contexts/{context_id}/messages")).json() == history
+    new = (await control.post("/ai/execution-contexts", json={"title": "after"})).json()
+    assert int(new["id"]) > max(int(c["id"]) for c in listing["data"])
+
+
+async def test_a_bad_snapshot_is_400_and_changes_nothing(control: httpx.AsyncClient) -> None:
+    await seed_conversation(control)
+    before = (await control.get("/ai/execution-contexts")).json()
+    response = await control.put(
+        "/_mock/state", json={"version": 1, "deployments": {"1": [{}]}}, headers=TOKEN
+    )
+    assert response.status_code == 400
+    assert (await control.get("/ai/execution-contexts")).json() == before
+
+
+def test_the_mock_object_round_trips_too() -> None:
+    mock = WachtMock()
+    from wacht_mock.snapshot import export_state, import_state
+    from wacht_mock.store import NewContext
+
+    mock.store.create("7", NewContext("kept"))
+    snapshot = export_state(mock.store)
+    mock.reset()
+    assert import_state(mock.store, snapshot) == 1
+    assert [c.title for c in mock.store.contexts("7")] == ["kept"]
+    with pytest.raises(ValueError, match="version"):
+        import_state(mock.store, {"version": 2})
