@@ -1,10 +1,16 @@
-"""Shared fixtures: an in-process client on a fresh app, and a real socket server."""
+"""Shared fixtures: an in-process client on a fresh app, and a real socket server.
+
+pytester's in-process runs drop the modules first imported during them; httpx caches httpcore's
+exception classes on first use, so httpcore must be imported before any such run, or later
+connection errors escape as raw httpcore exceptions.
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 
+import httpcore  # noqa: F401  (imported before pytester's in-process runs; see below)
 import httpx
 import pytest
 
@@ -47,4 +53,6 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-pytest_plugins = ["pytester"]
+# The plugin is loaded here rather than from its entry point (blocked in pyproject.toml's
+# addopts) so that coverage, which starts before conftest files load, sees it imported.
+pytest_plugins = ["pytester", "wacht_mock.plugin"]

@@ -85,11 +85,11 @@ def test_latency_and_chunk_delay_pace_the_stream(
 ) -> None:
     shared_mock.engine.agent("bot").reply("one two three", latency=0.3, chunk_delay=0.2)
     events = stream_events(client)
-    first_delta = next(t for n, _, t in events if n == "content_delta")
     last_delta = [t for n, _, t in events if n == "content_delta"][-1]
-    # Lower bounds only: a slow machine can make a stream later, never earlier.
+    # Lower bounds from the request's start only: a slow machine makes events later, never
+    # earlier (the gap between two events can shrink when the first one is held up).
     assert events[0][2] >= 0.3
-    assert last_delta - first_delta >= 0.4
+    assert last_delta >= 0.3 + 2 * 0.2
 
 
 def test_a_cut_stream_ends_without_message_end(
