@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import time
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import jsonschema  # type: ignore[import-untyped,unused-ignore]
@@ -208,3 +209,24 @@ def test_rendered_structured_output_is_a_copy() -> None:
     engine.respond(make_call()).structured_output["a"].append(2)
 
     assert engine.respond(make_call()).structured_output == {"a": [1]}
+
+
+def _generated(fmt: str, seed: int) -> Any:
+    from faker import Faker
+
+    from wacht_mock.agents.generation import generate
+
+    fake = Faker()
+    fake.seed_instance(seed)
+    return generate({"type": "string", "format": fmt}, fake)
+
+
+def test_generated_date_times_do_not_follow_the_wall_clock() -> None:
+    first = _generated("date-time", 3)
+    time.sleep(1.05 - time.time() % 1)  # into the next second: the wall clock has moved
+    assert _generated("date-time", 3) == first
+
+
+def test_generated_dates_fall_in_a_fixed_window() -> None:
+    dates = [date.fromisoformat(_generated("date", seed)) for seed in range(20)]
+    assert all(date(2020, 1, 1) <= day <= date(2030, 1, 1) for day in dates)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 from faker import Faker
@@ -57,9 +57,12 @@ def _array(schema: Schema, faker: Faker) -> list[Any]:
     return [generate(schema.get("items", {}), faker) for _ in range(count)]
 
 
+#: Generated dates fall in this fixed window: seeded values must not follow the wall clock.
+EARLIEST, LATEST = datetime(2020, 1, 1, tzinfo=UTC), datetime(2030, 1, 1, tzinfo=UTC)
+
 _FORMATS: dict[str, Callable[[Faker], str]] = {
-    "date-time": lambda faker: faker.date_time(tzinfo=UTC).isoformat(),
-    "date": lambda faker: faker.date(),
+    "date-time": lambda faker: faker.date_time_between(EARLIEST, LATEST, UTC).isoformat(),
+    "date": lambda faker: faker.date_between(EARLIEST.date(), LATEST.date()).isoformat(),
     "email": lambda faker: faker.email(),
     "uuid": lambda faker: str(faker.uuid4()),
     "uri": lambda faker: faker.url(),

@@ -1,0 +1,62 @@
+"""Hot reload of fixture files: scripts follow the file, contexts stay, bad edits are refused."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from wacht_mock import MockConfig, WachtMock
+from wacht_mock.auth import deployment_id_for
+from wacht_mock.payloads import ExecuteRequest, validate
+from wacht_mock.store import NewContext
+from wacht_mock.watch import FixtureWatcher
+
+
+def reply_of(mock: WachtMock) -> str:
+    context = mock.store.create("1", NewContext("t"))
+    body = {"agent_name": "bot", "execution_type": {"new_message": {"message": "hi"}}}
+    return mock.executions.execute("1", context.id, validate(ExecuteRequest, body)).reply.text
+
+
+def write(path: Path, text: str, stamp: int) -> None:
+    path.write_text(text)
+    os.utime(path, (stamp, stamp))  # a distinct mtime, however fast the test runs
+
+
+def test_a_changed_file_reloads_its_scripts_and_keeps_contexts(tmp_path: Path) -> None:
+    path = tmp_path / "bots.yaml"
+    seeded = "deployments: {wk_test_w: {contexts: [{title: Kept}]}}\n"
+    write(path, seeded + "agents: {bot: {reply: first}}\n", 1_000)
+    mock = WachtMock(MockConfig(fixtures=[path]))
+    said: list[str] = []
+    watcher = FixtureWatcher(mock, said.append)
+    assert watcher.check() == []
+    assert reply_of(mock) == "first"
+    write(path, seeded + "agents: {bot: {reply: second}}\n", 2_000)
+    assert watcher.check() == [path]
+    assert "reloaded the agent scripts" in said[-1]
+    assert reply_of(mock) == "second"
+    kept = mock.store.contexts(deployment_id_for("wk_test_w"))
+    assert [c.title for c in kept] == ["Kept"]
+
+
+def test_a_broken_edit_keeps_the_previous_scripts(tmp_path: Path) -> None:
+    path = tmp_path / "bots.yaml"
+    write(path, "agents: {bot: {reply: good}}\n", 1_000)
+    mock = WachtMock(MockConfig(fixtures=[path]))
+    said: list[str] = []
+    watcher = FixtureWatcher(mock, said.append)
+    write(path, "agents: {bot: {rules: [{when: {mesage: x}, reply: y}]}}\n", 2_000)
+    assert watcher.check() == []
+    assert "not reloaded, the previous scripts stay" in said[-1]
+    assert "mesage" in said[-1]
+    assert reply_of(mock) == "good"
+
+
+def test_the_watcher_thread_starts_and_stops(tmp_path: Path) -> None:
+    path = tmp_path / "bots.yaml"
+    write(path, "agents: {}\n", 1_000)
+    watcher = FixtureWatcher(WachtMock(MockConfig(fixtures=[path])), print, interval=0.01)
+    watcher.start()
+    watcher.stop()
+    assert not watcher._thread.is_alive()
