@@ -77,3 +77,18 @@ def test_the_journal_size_is_configurable() -> None:
 )
 def test_keys_are_masked(header: str, masked: str) -> None:
     assert mask_key(header) == masked
+
+
+async def test_a_scripted_fault_names_its_script_step(mock: WachtMock) -> None:
+    mock.engine.agent("bot").fail(503)
+    transport = httpx.ASGITransport(app=create_app(mock))
+    async with httpx.AsyncClient(transport=transport, base_url="http://m", headers=auth()) as c:
+        context = (await c.post("/ai/execution-contexts", json={"title": "t"})).json()
+        body = {"agent_name": "bot", "execution_type": {"new_message": {"message": "x"}}}
+        assert (
+            await c.post(f"/ai/execution-contexts/{context['id']}/execute", json=body)
+        ).status_code == 503
+    faulted = mock.journal.entries()[-1]
+    assert faulted.script is not None
+    assert faulted.script.startswith("bot")
+    assert faulted.error is None

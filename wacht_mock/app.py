@@ -47,6 +47,8 @@ async def render_api_error(request: Request, exc: Exception) -> Response:
         request.state.violations = [f"contract violation: {exc.message}"]
     if exc.setup_problem:
         request.state.error = exc.message
+    if exc.script:
+        request.state.script = exc.script
     return error_response(exc.message, exc.status, exc.headers)
 
 

@@ -21,6 +21,8 @@ class ApiError(Exception):
     #: The mock could not answer as the test set it up (a script ran out, an agent had no
     #: script in strict mode, a callable raised): the pytest plugin fails the test with it.
     setup_problem: bool = False
+    #: The script step that answered with this error (a scripted fault), for the journal.
+    script: str | None = None
 
     def __init__(
         self,

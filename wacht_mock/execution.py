@@ -93,7 +93,7 @@ class ExecutionService:
         history = self.store.turns(deployment_id, context_id)
         reply = self._respond(_call(request, context, history))
         if isinstance(reply.fault, HttpFault):
-            raise _http_fault(reply.fault)
+            raise _http_fault(reply.fault, reply.source)
         ids = self.store.ids
         execution_id, message_id = ids.next(), ids.next()
         conversation_id = context.conversation_id or ids.next()
@@ -144,10 +144,12 @@ def _call(request: ExecuteRequest, context: Context, history: tuple[Turn, ...]) 
     )
 
 
-def _http_fault(fault: HttpFault) -> ApiError:
+def _http_fault(fault: HttpFault, source: str) -> ApiError:
     headers = {} if fault.retry_after is None else {"Retry-After": str(fault.retry_after)}
     message = fault.message or HTTPStatus(fault.status).phrase
-    return ApiError(message, status=fault.status, headers=headers)
+    error = ApiError(message, status=fault.status, headers=headers)
+    error.script = source
+    return error
 
 
 def _user_turn(store: Store, request: ExecuteRequest, execution_id: str) -> tuple[Turn, ...]:
