@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from starlette.types import Message, Receive, Scope, Send
 
 from wacht_mock import MockConfig, WachtMock, create_app
 from wacht_mock.journal import Entry, Journal, mask_key
+from wacht_mock.recording import Recorder
 
 from .conftest import KEY, auth
 
@@ -92,3 +94,27 @@ async def test_a_scripted_fault_names_its_script_step(mock: WachtMock) -> None:
     assert faulted.script is not None
     assert faulted.script.startswith("bot")
     assert faulted.error is None
+
+
+@pytest.mark.parametrize(("method", "status"), [("DELETE", 204), ("GET", 304), ("HEAD", 200)])
+async def test_a_response_that_ends_with_its_head_is_recorded_before_it_is_sent(
+    method: str, status: int
+) -> None:
+    journal = Journal()
+    seen_at_start: list[int] = []
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": status, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    async def send(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            seen_at_start.append(len(journal))
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b""}
+
+    scope = {"type": "http", "method": method, "path": "/x", "headers": []}
+    await Recorder(app, journal, skip_prefix="/_mock/")(scope, receive, send)
+    assert seen_at_start == [1]
+    assert [e.status for e in journal.entries()] == [status]

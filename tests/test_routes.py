@@ -7,6 +7,8 @@ from typing import Any
 import httpx
 import pytest
 
+from wacht_mock import WachtMock
+
 from .conftest import OTHER_KEY, auth
 
 pytestmark = pytest.mark.anyio
@@ -192,3 +194,18 @@ async def test_execute_rejects_bad_bodies_and_states(client: httpx.AsyncClient) 
     assert_error(await client.post(url, json=bad), 400, "Exactly one execution_type variant")
     assert_error(await client.post(url, json=EXECUTE), 409, "is archived")
     assert_error(await client.post("/ai/execution-contexts/1/execute", json=EXECUTE), 404, "")
+
+
+async def test_unknown_query_parameters_are_answered_but_noted(
+    client: httpx.AsyncClient, mock: WachtMock
+) -> None:
+    await create(client)
+    response = await client.get("/ai/execution-contexts", params={"stauts": "archived"})
+    assert len(response.json()["data"]) == 1  # ignored, as the real service does
+    (entry,) = mock.journal.entries()[-1:]
+    assert entry.violations == (
+        "contract violation: unknown query parameter 'stauts' (ignored); did you mean 'status'?",
+    )
+    both = await client.get("/ai/execution-contexts", params={"page": "2", "limit": "0"})
+    assert both.status_code == 400
+    assert len(mock.journal.entries()[-1].violations) == 2

@@ -17,23 +17,37 @@ from .agents import (
     Usage,
 )
 from .app import create_app
+from .check import CheckOptions, contract_schema, run_check
+from .checkreport import CheckReport
 from .clock import Clock, FrozenClock, SystemClock
 from .config import MockConfig
 from .contract import contract_path, load_contract
+from .drift import DriftReport
 from .errors import ApiError
+from .handle import MockHandle
 from .mock import WachtMock
+from .proxy import ContractProxy, ProxyThread
 from .server import ServerThread
+from .validation import ContractValidator
+from .violations import Violation
 
 __all__ = [
     "AgentCall",
     "AgentScript",
     "ApiError",
+    "CheckOptions",
+    "CheckReport",
     "Clock",
+    "ContractProxy",
+    "ContractValidator",
+    "DriftReport",
     "Engine",
     "FrozenClock",
     "HttpFault",
     "InvalidScript",
     "MockConfig",
+    "MockHandle",
+    "ProxyThread",
     "Reply",
     "ScriptError",
     "ServerThread",
@@ -41,9 +55,12 @@ __all__ = [
     "SystemClock",
     "ToolCall",
     "Usage",
+    "Violation",
     "WachtMock",
     "__version__",
     "contract_path",
+    "contract_schema",
     "create_app",
     "load_contract",
+    "run_check",
 ]

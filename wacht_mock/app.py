@@ -44,7 +44,8 @@ def error_response(message: str, status: int, headers: dict[str, str] | None = N
 async def render_api_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
     if exc.violation:
-        request.state.violations = [f"contract violation: {exc.message}"]
+        noted = getattr(request.state, "violations", [])
+        request.state.violations = [*noted, f"contract violation: {exc.message}"]
     if exc.setup_problem:
         request.state.error = exc.message
     if exc.script:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from starlette.requests import Request
 
 from .errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
+from .jsontext import JsonTextError, decode
 
 MAX_BODY_BYTES = 1024 * 1024
 
@@ -44,45 +44,6 @@ async def _read_capped(request: Request, max_bytes: int) -> bytes:
 def parse_json(raw: bytes) -> Any:
     """JSON text as Python data; duplicate keys and absurd nesting are errors too."""
     try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise BadRequest(f"Request body is not valid UTF-8 (byte {exc.start})") from None
-    try:
-        data = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
-    except json.JSONDecodeError as exc:
-        where = f"line {exc.lineno} column {exc.colno}"
-        raise BadRequest(f"Request body is not valid JSON: {exc.msg} at {where}") from None
-    except RecursionError:
-        raise BadRequest("Request body is nested too deeply") from None
-    _check_strings(data)
-    return data
-
-
-def _no_constant(name: str) -> Any:
-    raise BadRequest(f"Request body is not valid JSON: {name} is not a JSON number")
-
-
-def _check_strings(data: Any) -> None:
-    """Refuse lone surrogates (``"\\ud800"``): no text can hold them."""
-    pending = [data]
-    while pending:
-        item = pending.pop()
-        if isinstance(item, dict):
-            pending.extend(item.keys())
-            pending.extend(item.values())
-        elif isinstance(item, list):
-            pending.extend(item)
-        elif isinstance(item, str) and not item.isascii():
-            try:
-                item.encode("utf-8")
-            except UnicodeEncodeError:
-                raise BadRequest("Request body holds a lone UTF-16 surrogate") from None
-
-
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise BadRequest(f"Request body has the key {key!r} twice")
-        result[key] = value
-    return result
+        return decode(raw)
+    except JsonTextError as exc:
+        raise BadRequest(str(exc)) from None

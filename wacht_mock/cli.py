@@ -18,6 +18,7 @@ from .app import create_app
 from .clock import FrozenClock, SystemClock
 from .config import DEFAULT_HOST, DEFAULT_JOURNAL_SIZE, DEFAULT_PORT, MockConfig
 from .server import ServerThread
+from .watch import FixtureWatcher
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -28,7 +29,21 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"wacht-mock {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_serve(commands.add_parser("serve", help="run the mock server"))
+    _add_check(commands.add_parser("check", help="check a server against the contract"))
+    _add_proxy(commands.add_parser("proxy", help="forward to a server, validating both ways"))
     return parser
+
+
+def _add_check(check: argparse.ArgumentParser) -> None:
+    from . import check as contract_check
+
+    contract_check.add_arguments(check)
+
+
+def _add_proxy(proxy: argparse.ArgumentParser) -> None:
+    from . import proxy as contract_proxy
+
+    contract_proxy.add_arguments(proxy)
 
 
 def _add_serve(serve: argparse.ArgumentParser) -> None:
@@ -50,6 +65,11 @@ def _add_serve(serve: argparse.ArgumentParser) -> None:
     )
     serve.add_argument(
         "--strict-agents", action="store_true", help="404 for agents that have no script"
+    )
+    serve.add_argument(
+        "--watch",
+        action="store_true",
+        help="reload the agent scripts of a fixture file when it changes",
     )
     serve.add_argument(
         "--control",
@@ -99,6 +119,7 @@ def _serve(args: argparse.Namespace) -> int:
     app = create_app(config)
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda sig, frame: stopping.set())
+    watcher = FixtureWatcher(app.state.mock, _say).start() if args.watch else None
     with ServerThread(app, args.host, args.port) as server:
         print(f"wacht-mock {__version__} listening on {server.url} (Ctrl-C to stop)", flush=True)
         if config.control_token:
@@ -107,8 +128,14 @@ def _serve(args: argparse.Namespace) -> int:
             )
         with contextlib.suppress(KeyboardInterrupt):
             stopping.wait()
+    if watcher:
+        watcher.stop()
     print("wacht-mock stopped", flush=True)
     return 0
+
+
+def _say(line: str) -> None:
+    print(line, flush=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -95,13 +95,14 @@ class ExecutionService:
         if isinstance(reply.fault, HttpFault):
             raise _http_fault(reply.fault, reply.source)
         ids = self.store.ids
-        execution_id, message_id = ids.next(), ids.next()
+        execution_id = ids.next()
         conversation_id = context.conversation_id or ids.next()
         failed = reply.fault is not None
         status = "failed" if failed else reply.status
-        turns = _user_turn(self.store, request, execution_id)
-        if not failed:
-            turns += _agent_turns(self.store, reply, execution_id, message_id)
+        user = _user_turn(self.store, request, execution_id)
+        agent = () if failed else _agent_turns(self.store, reply, execution_id)
+        message_id = agent[-1].id if agent else ids.next()  # the reply is the last agent turn
+        turns = user + agent
         state = _state(execution_id, conversation_id, request.agent_name, status, reply)
         updated = self.store.record_execution(deployment_id, context_id, turns, state)
         return Execution(execution_id, conversation_id, message_id, status, reply, updated)
@@ -160,10 +161,10 @@ def _user_turn(store: Store, request: ExecuteRequest, execution_id: str) -> tupl
     return (_turn(store, execution_id, "user", blocks),)
 
 
-def _agent_turns(
-    store: Store, reply: RenderedReply, execution_id: str, message_id: str
-) -> tuple[Turn, ...]:
-    """The agent's turn; with tool results, its tool calls, the results, then its answer."""
+def _agent_turns(store: Store, reply: RenderedReply, execution_id: str) -> tuple[Turn, ...]:
+    """The agent's turn; with tool results, its tool calls, the results, then its answer.
+
+    Turn ids are made in conversation order, so sorting a history by id keeps the dialogue."""
     reasoning: list[Block] = [ReasoningBlock(reply.reasoning)] if reply.reasoning else []
     calls: list[Block] = [ToolCallBlock(c.id, c.name, c.args) for c in reply.tool_calls]
     text: list[Block] = [TextBlock(reply.text)] if reply.text else []
@@ -171,18 +172,16 @@ def _agent_turns(
         ToolResultBlock(c.id, c.result) for c in reply.tool_calls if c.has_result
     ]
     if not results:
-        return (_turn(store, execution_id, "assistant", reasoning + text + calls, message_id),)
+        return (_turn(store, execution_id, "assistant", reasoning + text + calls),)
     return (
         _turn(store, execution_id, "assistant", reasoning + calls),
         _turn(store, execution_id, "tool", results),
-        _turn(store, execution_id, "assistant", text, message_id),
+        _turn(store, execution_id, "assistant", text),
     )
 
 
-def _turn(
-    store: Store, execution_id: str, role: Any, blocks: list[Block], turn_id: str | None = None
-) -> Turn:
-    return Turn(turn_id or store.ids.next(), execution_id, role, store.clock.now(), tuple(blocks))
+def _turn(store: Store, execution_id: str, role: Any, blocks: list[Block]) -> Turn:
+    return Turn(store.ids.next(), execution_id, role, store.clock.now(), tuple(blocks))
 
 
 def _state(

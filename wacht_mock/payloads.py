@@ -157,12 +157,13 @@ def validate(model: type[Model], data: Any, *, ignore_unknown: bool = False) -> 
     try:
         return model.model_validate(data, context={"ignore_unknown": ignore_unknown})
     except ValidationError as exc:
-        raise BadRequest(describe(exc)) from None
+        raise BadRequest(describe(exc, model)) from None
 
 
-def describe(exc: ValidationError) -> str:
-    """One readable line per problem: ``/title: Input should be a valid string (got 123)``."""
-    problems = [_describe_one(error) for error in exc.errors(include_url=False)]
+def describe(exc: ValidationError, model: type[RequestModel] | None = None) -> str:
+    """One readable line per problem: ``/title: expected a string, got 123``."""
+    top = tuple(f.alias or name for name, f in model.model_fields.items()) if model else ()
+    problems = [_describe_one(error, top) for error in exc.errors(include_url=False)]
     return "Invalid request body: " + "; ".join(problems[:5])
 
 
@@ -172,25 +173,60 @@ EXPECTED = {
     "model_attributes_type": "expected an object",
     "list_type": "expected an array",
     "string_type": "expected a string",
+    "int_type": "expected an integer",
+    "bool_type": "expected a boolean",
 }
-FIELD_NAMES = (
-    *("title", "system_instructions", "context_group", "status", "agent_name"),
-    *("execution_type", "message", "files", *VARIANTS),
-)
+FIELDS_UNDER = {
+    "new_message": ("message", "files"),
+    "stream": ("message", "files"),
+    "continue": ("files",),
+    "execution_type": VARIANTS,
+}
 
 
-def _describe_one(error: Any) -> str:
+def _describe_one(error: Any, top: tuple[str, ...]) -> str:
     pointer = _pointer(error["loc"])
     if error["type"] == "missing":
         return f"{pointer}: required field is missing"
     if error["type"] == "extra_forbidden":
-        return f"{pointer}: unknown field (not in the contract){_did_you_mean(error['loc'][-1])}"
+        hint = _did_you_mean(error["loc"][-1], _fields_beside(error["loc"], top))
+        return f"{pointer}: unknown field (not in the contract){hint}"
+    if error["type"] == "one_variant":
+        return f"{pointer}: {error['msg']}, {_variant_problem(error.get('input'))}"
     expected = EXPECTED.get(error["type"], error["msg"])
     return f"{pointer}: {expected}, got {_preview(error.get('input'))}"
 
 
-def _did_you_mean(name: Any) -> str:
-    close = difflib.get_close_matches(str(name), FIELD_NAMES, n=1)
+def _fields_beside(loc: tuple[Any, ...], top: tuple[str, ...]) -> tuple[str, ...]:
+    """The fields the contract allows where an unknown one was sent."""
+    parents = [str(part) for part in loc[:-1] if not isinstance(part, int)]
+    return FIELDS_UNDER.get(parents[-1], ()) if parents else top
+
+
+def _variant_problem(value: Any) -> str:
+    """What was sent instead of exactly one variant, and the variant it was closest to."""
+    if not isinstance(value, dict):
+        return f"got {_preview(value)} (send an object with one key, e.g. {{'new_message': ...}})"
+    named = [key for key in value if key in VARIANTS]
+    others = [key for key in value if key not in VARIANTS]
+    if not value:
+        return "got none"
+    if len(named) > 1:
+        return f"got {len(named)}: {_and(named)}; send one variant per request"
+    if named:
+        return f"got {_and(list(value))}; the closest variant, {named[0]!r}, takes no other key"
+    hints = [_did_you_mean(key, VARIANTS) for key in others]
+    return f"got {_and(others)}" + next((hint for hint in hints if hint), "")
+
+
+def _and(names: list[str]) -> str:
+    quoted = [repr(name) for name in names]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
+
+
+def _did_you_mean(name: Any, choices: tuple[str, ...]) -> str:
+    others = [choice for choice in choices if choice != str(name)]
+    close = difflib.get_close_matches(str(name), others, n=1)
     return f"; did you mean {close[0]!r}?" if close else ""
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Collection
 
@@ -50,3 +51,14 @@ def paging(params: QueryParams) -> tuple[int, int]:
     limit = integer(params, "limit", default=DEFAULT_LIMIT, low=1, high=MAX_LIMIT)
     offset = integer(params, "offset", default=0, low=0, high=None)
     return limit, offset
+
+
+def unknown(params: QueryParams, known: Collection[str]) -> list[str]:
+    """A note for each parameter the contract does not name (the real service ignores them,
+    so the mock answers as it would; a typo such as ``stauts`` still deserves a word)."""
+    notes = []
+    for name in dict.fromkeys(key for key, _ in params.multi_items() if key not in known):
+        close = difflib.get_close_matches(name, known, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        notes.append(f"contract violation: unknown query parameter {name!r} (ignored){hint}")
+    return notes

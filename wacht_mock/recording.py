@@ -10,6 +10,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .journal import Entry, Journal, clip, mask_key
 
+#: Statuses whose response ends with its head: a client may act on them before any body message.
+BODILESS = frozenset({204, 304})
+
 
 class Recorder:
     """Records method, path, query, masked headers, bodies, status, timing and script step.
@@ -59,6 +62,8 @@ class Recorder:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
+                if status in BODILESS or scope["method"] == "HEAD":
+                    record()  # the client sees the whole response with its head
             elif message["type"] == "http.response.body":
                 response_body.extend(message.get("body", b"")[:65536])
                 if not message.get("more_body", False):

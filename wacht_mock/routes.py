@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import asyncio
 
-from starlette.requests import Request
+from starlette.datastructures import QueryParams
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from . import query
 from .auth import Tenant
 from .body import read_json
+from .errors import ApiError
 from .mock import WachtMock
 from .models import STATUSES
 from .payloads import CreateContextRequest, ExecuteRequest, UpdateContextRequest, validate
@@ -37,12 +39,37 @@ def _tenant(request: Request) -> Tenant:
     return tenant
 
 
+#: nginx's status for a client that hung up before its request was read; no one receives it,
+#: but the journal shows it (and it is no server error: the mock did nothing wrong).
+CLIENT_CLOSED_REQUEST = 499
+
+
 async def _body(request: Request) -> object:
-    return await read_json(request, max_bytes=_mock(request).config.max_body_bytes)
+    try:
+        return await read_json(request, max_bytes=_mock(request).config.max_body_bytes)
+    except ClientDisconnect:
+        raise ApiError(
+            "The client closed the connection before it sent the whole request body",
+            status=CLIENT_CLOSED_REQUEST,
+        ) from None
 
 
 def _lax(request: Request) -> bool:
     return _mock(request).config.ignore_unknown_fields
+
+
+LIST_PARAMETERS = ("limit", "offset", "status", "context_group")
+PAGE_PARAMETERS = ("limit", "offset")
+
+
+def _query(request: Request, known: tuple[str, ...]) -> QueryParams:
+    """The query; parameters the contract does not name are noted in the journal, not refused."""
+    params = request.query_params
+    if not _lax(request):
+        notes = query.unknown(params, known)
+        if notes:
+            request.state.violations = notes
+    return params
 
 
 async def contexts(request: Request) -> Response:
@@ -51,7 +78,7 @@ async def contexts(request: Request) -> Response:
         body = validate(CreateContextRequest, await _body(request), ignore_unknown=_lax(request))
         new = NewContext(**body.model_dump())
         return JSONResponse(context_json(_mock(request).store.create(tenant.deployment_id, new)))
-    params = request.query_params
+    params = _query(request, LIST_PARAMETERS)
     limit, offset = query.paging(params)
     page = _mock(request).store.list(
         tenant.deployment_id,
@@ -94,7 +121,7 @@ async def execute(request: Request) -> Response:
 
 async def messages(request: Request) -> Response:
     tenant = _tenant(request)
-    limit, offset = query.paging(request.query_params)
+    limit, offset = query.paging(_query(request, PAGE_PARAMETERS))
     page = _mock(request).store.history(
         tenant.deployment_id, request.path_params["context_id"], limit=limit, offset=offset
     )

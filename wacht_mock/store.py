@@ -228,9 +228,21 @@ class Store:
     def _replace(self, current: Context, **changes: Any) -> Context:
         updated = replace(current, **changes)
         tenant = self._tenants[current.deployment_id]
+        if _same_place(current, updated):  # a title or instructions change: no index moves
+            tenant.contexts[updated.id] = updated
+            return updated
         self._unindex(tenant, current)
         self._put(tenant, updated)
         return updated
+
+
+def _same_place(before: Context, after: Context) -> bool:
+    """Whether a change leaves a context where it was in every index (same key, same lists)."""
+    return (
+        before.last_activity_at == after.last_activity_at
+        and before.status == after.status
+        and before.context_group == after.context_group
+    )
 
 
 def _shorten(text: str, limit: int = 80) -> str:
