@@ -254,3 +254,13 @@ async def test_another_tenant_cannot_read_the_history(client: httpx.AsyncClient)
     await execute(client, context_id)
     url = f"/ai/execution-contexts/{context_id}/messages"
     assert (await client.get(url, headers=auth("wk_test_other"))).status_code == 404
+
+
+async def test_a_stream_fault_means_nothing_to_a_plain_execute(
+    client: httpx.AsyncClient, mock: WachtMock
+) -> None:
+    mock.engine.agent("bot").reply("all of it", fault=StreamFault(1, "drop"))
+    context_id = await new_context(client)
+    body = (await execute(client, context_id)).json()
+    assert (body["status"], body["response"]["content"]) == ("completed", "all of it")
+    assert [t["role"] for t in await history(client, context_id)] == ["user", "assistant"]

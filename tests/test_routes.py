@@ -209,3 +209,12 @@ async def test_unknown_query_parameters_are_answered_but_noted(
     both = await client.get("/ai/execution-contexts", params={"page": "2", "limit": "0"})
     assert both.status_code == 400
     assert len(mock.journal.entries()[-1].violations) == 2
+
+
+async def test_a_trailing_slash_is_an_unknown_path_not_a_redirect(
+    client: httpx.AsyncClient,
+) -> None:
+    context = await create(client)
+    response = await client.delete(f"/ai/execution-contexts/{context['id']}/")
+    assert_error(response, 404, "No route")
+    assert (await client.get(f"/ai/execution-contexts/{context['id']}")).status_code == 200

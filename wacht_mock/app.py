@@ -33,6 +33,7 @@ def create_app(config: MockConfig | WachtMock | None = None) -> Starlette:
         ],
         exception_handlers={ApiError: render_api_error, HTTPException: render_http_exception},
     )
+    app.router.redirect_slashes = False  # ".../{id}/" is an unknown path, not a 307 to follow
     app.state.mock = mock
     return app
 

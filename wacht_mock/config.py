@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .agents.calllog import CALL_LOG_SIZE
 from .body import MAX_BODY_BYTES
 from .clock import Clock, SystemClock
 
@@ -22,7 +23,8 @@ class MockConfig:
     in those keys only. ``ignore_unknown_fields`` relaxes the contract's
     ``additionalProperties: false`` for clients that send extra fields the real service ignores.
     ``strict_agents`` turns an execute for an agent without a script into a 404.
-    ``control_token``: ``None`` keeps the control API (``/_mock/``) off.
+    ``control_token``: ``None`` keeps the control API (``/_mock/``) off. ``journal_size`` and
+    ``call_log_size`` bound the request journal and each agent's call log (newest kept).
     """
 
     seed: int | None = None
@@ -32,6 +34,7 @@ class MockConfig:
     clock: Clock = field(default_factory=SystemClock)
     max_body_bytes: int = MAX_BODY_BYTES
     journal_size: int = DEFAULT_JOURNAL_SIZE
+    call_log_size: int = CALL_LOG_SIZE
     control_token: str | None = None
     fixtures: Sequence[str | Path] = ()
     validate_requests: bool = True

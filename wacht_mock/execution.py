@@ -7,7 +7,7 @@ routes render as JSON or as a stream. It knows nothing of HTTP beyond raising :c
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from http import HTTPStatus
 from typing import Any
 
@@ -94,6 +94,8 @@ class ExecutionService:
         reply = self._respond(_call(request, context, history))
         if isinstance(reply.fault, HttpFault):
             raise _http_fault(reply.fault, reply.source)
+        if request.kind != "stream" and reply.fault is not None:
+            reply = replace(reply, fault=None)  # a stream fault means nothing to a JSON answer
         ids = self.store.ids
         execution_id = ids.next()
         conversation_id = context.conversation_id or ids.next()

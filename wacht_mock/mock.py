@@ -25,7 +25,11 @@ class WachtMock:
         self.config = config or MockConfig()
         self.keys = KeyPolicy(self.config.api_keys)
         self.store = Store(self.config.clock, SnowflakeIds(self.config.clock))
-        self.engine = Engine(seed=self.config.seed, strict=self.config.strict_agents)
+        self.engine = Engine(
+            seed=self.config.seed,
+            strict=self.config.strict_agents,
+            call_log_size=self.config.call_log_size,
+        )
         self.executions = ExecutionService(self.store, self.engine)
         self.journal = Journal(self.config.journal_size)
         self.load_fixtures(self.config.fixtures)

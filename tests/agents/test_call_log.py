@@ -98,3 +98,18 @@ def test_concurrent_calls_are_all_counted_and_each_reply_is_used_once() -> None:
 
     assert engine.agent("bot").call_count == 400
     assert sorted(seen) == sorted(replies)
+
+
+def test_the_log_keeps_the_newest_calls_and_counts_them_all() -> None:
+    from wacht_mock.agents.calllog import CallLog
+
+    log = CallLog(size=3)
+    calls = [make_call(message=f"m{n}") for n in range(5)]
+    for call in calls:
+        log.record(call, None)
+    assert log.call_count == 5
+    assert [record.call.message for record in log.calls] == ["m2", "m3", "m4"]
+    assert log.last is not None
+    assert log.last.call.message == "m4"
+    log.clear()
+    assert (log.call_count, log.calls, log.last) == (0, [], None)

@@ -125,3 +125,13 @@ def test_strict_mode_still_honours_an_explicit_fall_back_to_the_default_agent() 
     engine.respond(make_call())
 
     assert engine.respond(make_call()).source == "bot sequence, sequence exhausted: default agent"
+
+
+def test_the_default_agent_leaves_the_template_cache_alone() -> None:
+    from wacht_mock.agents.templating import compile_template
+
+    engine = Engine(seed=1)
+    before = compile_template.cache_info().currsize
+    for turn in range(1, 30):
+        engine.respond(make_call(agent="nobody", turn=turn))
+    assert compile_template.cache_info().currsize == before

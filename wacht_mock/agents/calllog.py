@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from typing import NamedTuple
 
 from .call import AgentCall
@@ -15,28 +16,38 @@ class CallRecord(NamedTuple):
     reply: RenderedReply | None
 
 
-class CallLog:
-    """Calls in order. Not locked itself: its owner holds the engine's lock."""
+#: How many calls an agent's log keeps (the newest); a long run must not grow without end.
+CALL_LOG_SIZE = 1000
 
-    def __init__(self) -> None:
-        self._records: list[CallRecord] = []
+
+class CallLog:
+    """Calls in order, the newest :data:`CALL_LOG_SIZE` kept; ``call_count`` counts them all.
+
+    Not locked itself: its owner holds the engine's lock.
+    """
+
+    def __init__(self, size: int = CALL_LOG_SIZE) -> None:
+        self._records: deque[CallRecord] = deque(maxlen=size)
+        self._count = 0
 
     def record(self, call: AgentCall, reply: RenderedReply | None) -> None:
         """Add a call."""
         self._records.append(CallRecord(call, reply))
+        self._count += 1
 
     def clear(self) -> None:
         """Forget every call."""
         self._records.clear()
+        self._count = 0
 
     @property
     def call_count(self) -> int:
-        """How many calls were made."""
-        return len(self._records)
+        """How many calls were made (including those the log no longer holds)."""
+        return self._count
 
     @property
     def calls(self) -> list[CallRecord]:
-        """A copy of the calls, oldest first."""
+        """A copy of the calls still held, oldest first."""
         return list(self._records)
 
     @property

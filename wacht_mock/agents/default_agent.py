@@ -6,15 +6,28 @@ from faker import Faker
 
 from .call import AgentCall
 from .rendered import RenderedReply
-from .rendering import render
-from .reply import Reply
+from .usage import estimate_usage
 
 
 def default_reply(call: AgentCall, faker: Faker, source: str) -> RenderedReply:
-    """A paragraph of faker text, usage from word counts, `end_turn`."""
+    """A paragraph of faker text, usage from word counts, `end_turn`.
+
+    Built directly, not through the templates: generated text is new on every call and
+    would only fill the template cache, which is there for the scripts' own texts.
+    """
     text = faker.paragraph(nb_sentences=3)
-    return render(Reply(text=_escape(text)), call, faker, source)
-
-
-def _escape(text: str) -> str:
-    return text.replace("{", "{{").replace("}", "}}")
+    return RenderedReply(
+        text=text,
+        tool_calls=(),
+        reasoning=None,
+        structured_output=None,
+        usage=estimate_usage(call, text, None, ()),
+        stop_reason="end_turn",
+        status="completed",
+        ask=None,
+        latency=0.0,
+        chunk_delay=0.0,
+        chunking="word",
+        fault=None,
+        source=source,
+    )

@@ -9,6 +9,7 @@ from typing import Any
 
 from .building import build_agents
 from .call import AgentCall
+from .calllog import CALL_LOG_SIZE
 from .default_agent import default_reply
 from .errors import AgentNotScripted, NoRuleMatched
 from .loader import load_agents_file
@@ -28,9 +29,12 @@ class Engine:
     scripts, their positions and the call logs.
     """
 
-    def __init__(self, *, seed: int | None = None, strict: bool = False) -> None:
+    def __init__(
+        self, *, seed: int | None = None, strict: bool = False, call_log_size: int = CALL_LOG_SIZE
+    ) -> None:
         self.seed = seed
         self.strict = strict
+        self.call_log_size = call_log_size
         self._lock = RLock()
         self._scripts: dict[str, AgentScript] = {}
         self._faker = new_faker()
@@ -39,7 +43,7 @@ class Engine:
         """The script of agent `name`, created empty on first use."""
         with self._lock:
             if name not in self._scripts:
-                self._scripts[name] = AgentScript(name, self._lock)
+                self._scripts[name] = AgentScript(name, self._lock, self.call_log_size)
             return self._scripts[name]
 
     def respond(self, call: AgentCall) -> RenderedReply:

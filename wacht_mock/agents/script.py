@@ -8,7 +8,7 @@ from typing import Unpack
 
 from .building import ReplyLike, as_reply
 from .call import AgentCall
-from .calllog import CallLog, CallRecord
+from .calllog import CALL_LOG_SIZE, CallLog, CallRecord
 from .errors import ScriptCallableError, at
 from .faults import HttpFault
 from .matching import Matchers, When
@@ -64,7 +64,7 @@ class AgentScript(_PlanMaker):
     Every method is safe to call while another thread has the engine respond.
     """
 
-    def __init__(self, name: str, lock: RLock) -> None:
+    def __init__(self, name: str, lock: RLock, call_log_size: int = CALL_LOG_SIZE) -> None:
         self.name = name
         self._base = f"agents.{name}"
         self._lock = lock
@@ -72,7 +72,7 @@ class AgentScript(_PlanMaker):
         self._fallback: Plan | None = None
         self._side_effect: SideEffect | None = None
         self._positions: dict[int, int] = {}
-        self._log = CallLog()
+        self._log = CallLog(call_log_size)
         self._take = self._set_plan
 
     def when(self, **matchers: Unpack[Matchers]) -> RuleBuilder:

@@ -1,0 +1,126 @@
+"""Servers in their own processes, for load: ``wacht-mock serve``, the baseline, Prism.
+
+Each is started in its own process group and stopped by that group, so a server that forks
+(``npx`` runs ``node``) goes away whole.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import TracebackType
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+CONTRACT = ROOT / "contracts" / "wacht-api.yaml"
+PRISM_PACKAGE = "@stoplight/prism-cli@5"
+URL = re.compile(r"(http://[0-9.]+:[0-9]+)")
+START_SECONDS = 120.0
+
+
+class Served:
+    """A server process; ``url`` once it listens. A context manager that always stops it."""
+
+    def __init__(self, name: str, command: list[str], port: int | None = None) -> None:
+        self.name = name
+        self.command = command
+        self.port = port
+        self.url = ""
+        self.process: subprocess.Popen[str] | None = None
+
+    def __enter__(self) -> Served:
+        self.process = subprocess.Popen(
+            self.command,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+        try:
+            self.url = self._wait_for_port() if self.port else self._read_url()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    def _read_url(self) -> str:
+        """The first line that names a URL (``wacht-mock serve --port 0`` prints one)."""
+        assert self.process is not None
+        assert self.process.stdout is not None
+        deadline = time.monotonic() + START_SECONDS
+        while time.monotonic() < deadline:
+            line = self.process.stdout.readline()
+            if not line:
+                break
+            found = URL.search(line)
+            if found:
+                return found.group(1)
+        raise RuntimeError(f"{self.name} did not say where it listens")
+
+    def _wait_for_port(self) -> str:
+        assert self.process is not None
+        assert self.port is not None
+        deadline = time.monotonic() + START_SECONDS
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                output = self.process.stdout.read() if self.process.stdout else ""
+                raise RuntimeError(f"{self.name} exited: {output[-1000:]}")
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return f"http://127.0.0.1:{self.port}"
+            time.sleep(0.2)
+        raise RuntimeError(f"{self.name} did not listen within {START_SECONDS:.0f} s")
+
+    def stop(self) -> None:
+        process = self.process
+        if process is None or process.poll() is not None:
+            return
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(10)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def mock_server() -> Served:
+    """``wacht-mock serve --port 0``: one process, the defaults a user gets."""
+    return Served("wacht-mock", [sys.executable, "-m", "wacht_mock", "serve", "--port", "0"])
+
+
+def baseline_server(bodies: Path) -> Served:
+    script = str(HERE / "baseline.py")
+    command = [sys.executable, script, "--port", "0", "--bodies", str(bodies)]
+    return Served("bare Starlette", command)
+
+
+def prism_available() -> bool:
+    return shutil.which("npx") is not None
+
+
+def prism_server() -> Served:
+    """Stoplight Prism mocking the contract (static examples, warnings-only log, like the mock)."""
+    port = free_port()
+    command = ["npx", "--yes", PRISM_PACKAGE, "mock", str(CONTRACT), "-p", str(port)]
+    command += ["-h", "127.0.0.1", "-v", "warn"]
+    return Served("Prism", command, port=port)
