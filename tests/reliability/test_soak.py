@@ -33,8 +33,10 @@ JOURNAL = 200
 CALL_LOG = 20
 CLIENTS = 4
 WARM_UP = 0.4
-#: What a request may leave behind for good, on average, once everything bounded is full.
-BYTES_PER_REQUEST = 64
+#: What a request may leave behind for good, on average, once everything bounded is full. The
+#: leak this guards against (an unbounded call log) kept about 500 B a request; on a loaded
+#: machine the rings fill more slowly within the time budget, so the bound leaves room for that.
+BYTES_PER_REQUEST = 128
 
 
 @pytest.fixture
@@ -112,7 +114,7 @@ def test_memory_stays_flat_under_a_long_mixed_load(live: Served) -> None:
             _round(live, clients, round_number)
             samples.append((live.answered, _held()))
             elapsed = time.monotonic() - started
-            if warm is None and elapsed > WARM_UP * SECONDS and round_number >= 4:
+            if warm is None and elapsed > WARM_UP * SECONDS and round_number >= 6:
                 warm = _steady(samples[-3:])
             if elapsed > SECONDS:
                 break
