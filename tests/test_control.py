@@ -138,3 +138,41 @@ def test_the_mock_object_round_trips_too() -> None:
     assert [c.title for c in mock.store.contexts("7")] == ["kept"]
     with pytest.raises(ValueError, match="version"):
         import_state(mock.store, {"version": 2})
+
+
+async def test_reading_an_unknown_agent_s_calls_creates_nothing(control: httpx.AsyncClient) -> None:
+    calls = (await control.get("/_mock/agents/ghost/calls", headers=TOKEN)).json()
+    assert calls == {"called": False, "call_count": 0, "calls": []}
+    mock: WachtMock = control._transport.app.state.mock  # type: ignore[attr-defined]
+    assert mock.engine.find("ghost") is None
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("id", "ctx_1"), ("created_at", None), ("created_at", "2026-01-01T00:00:00"), ("status", "x")],
+)
+async def test_a_snapshot_bad_deep_inside_is_400_and_changes_nothing(
+    control: httpx.AsyncClient, field: str, value: object
+) -> None:
+    await seed_conversation(control)
+    before = (await control.get("/ai/execution-contexts")).json()
+    snapshot = (await control.get("/_mock/state", headers=TOKEN)).json()
+    first = next(iter(snapshot["deployments"].values()))[0]
+    first["context"][field] = value
+    response = await control.put("/_mock/state", json=snapshot, headers=TOKEN)
+    assert response.status_code == 400
+    assert (await control.get("/ai/execution-contexts")).json() == before
+
+
+async def test_a_fixture_document_with_a_bad_key_loads_nothing(control: httpx.AsyncClient) -> None:
+    document = {
+        "agents": {"bot": {"reply": "should not load"}},
+        "deployments": {"wk_test_alpha": {"contexts": [{"title": "no"}]}, "badkey": {}},
+    }
+    response = await control.post("/_mock/fixtures", json=document, headers=TOKEN)
+    assert response.status_code == 400
+    assert (await control.get("/ai/execution-contexts")).json()["data"] == []
+    calls = (await control.get("/_mock/agents/bot/calls", headers=TOKEN)).json()
+    assert calls["call_count"] == 0
+    mock: WachtMock = control._transport.app.state.mock  # type: ignore[attr-defined]
+    assert not mock.engine.agent("bot").is_scripted

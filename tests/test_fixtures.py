@@ -57,3 +57,16 @@ def test_bad_fixture_files_name_the_problem(tmp_path: Path, text: str, fragment:
     path.write_text(text)
     with pytest.raises(FixtureError, match=fragment):
         WachtMock(MockConfig(fixtures=[path]))
+
+
+def test_reconfigure_takes_a_new_clock_and_refuses_fixed_settings() -> None:
+    from datetime import UTC, datetime
+
+    from wacht_mock import FrozenClock
+
+    mock = WachtMock()
+    frozen = FrozenClock(datetime(2030, 1, 1, tzinfo=UTC))
+    mock.reconfigure(MockConfig(clock=frozen))
+    assert mock.store.create("1", NewContext("t")).created_at.year == 2030
+    with pytest.raises(ValueError, match="journal_size is fixed"):
+        mock.reconfigure(MockConfig(clock=frozen, journal_size=3))

@@ -60,3 +60,14 @@ def test_the_watcher_thread_starts_and_stops(tmp_path: Path) -> None:
     watcher.start()
     watcher.stop()
     assert not watcher._thread.is_alive()
+
+
+def test_an_agent_removed_from_the_file_loses_its_script(tmp_path: Path) -> None:
+    path = tmp_path / "bots.yaml"
+    write(path, "agents: {bot: {reply: scripted}, other: {reply: kept}}\n", 1_000)
+    mock = WachtMock(MockConfig(fixtures=[path]))
+    watcher = FixtureWatcher(mock, print)
+    write(path, "agents: {other: {reply: kept}}\n", 2_000)
+    assert watcher.check() == [path]
+    assert not mock.engine.agent("bot").is_scripted
+    assert mock.engine.agent("other").is_scripted

@@ -123,9 +123,12 @@ def _serve(args: argparse.Namespace) -> int:
     with ServerThread(app, args.host, args.port) as server:
         print(f"wacht-mock {__version__} listening on {server.url} (Ctrl-C to stop)", flush=True)
         if config.control_token:
-            print(
-                f"control API on {server.url}/_mock/ with token {config.control_token}", flush=True
+            shown = (
+                config.control_token
+                if args.control_token is None
+                else "…" + config.control_token[-4:]
             )
+            print(f"control API on {server.url}/_mock/ with token {shown}", flush=True)
         with contextlib.suppress(KeyboardInterrupt):
             stopping.wait()
     if watcher:

@@ -37,4 +37,3 @@ class MockConfig:
     call_log_size: int = CALL_LOG_SIZE
     control_token: str | None = None
     fixtures: Sequence[str | Path] = ()
-    validate_requests: bool = True

@@ -103,7 +103,10 @@ async def state(request: Request) -> Response:
 
 async def calls(request: Request) -> Response:
     """An agent's call log: ``called``, ``call_count`` and each call with its reply."""
-    script = _mock(request).engine.agent(request.path_params["agent_name"])
+    name = request.path_params["agent_name"]
+    script = _mock(request).engine.find(name)
+    if script is None:
+        return JSONResponse({"called": False, "call_count": 0, "calls": []})
     records = [
         {
             "kind": record.call.kind,

@@ -63,10 +63,6 @@ class NotFound(ApiError):
     status = 404
 
 
-class MethodNotAllowed(ApiError):
-    status = 405
-
-
 class Conflict(ApiError):
     status = 409
 
@@ -79,18 +75,6 @@ class PayloadTooLarge(ApiError):
 class UnsupportedMediaType(ApiError):
     status = 415
     violation = True
-
-
-class TooManyRequests(ApiError):
-    status = 429
-
-
-class InternalError(ApiError):
-    status = 500
-
-
-class ServiceUnavailable(ApiError):
-    status = 503
 
 
 class ScriptProblem(ApiError):

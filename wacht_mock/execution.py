@@ -54,31 +54,6 @@ class Execution:
         fault = self.reply.fault
         return fault if isinstance(fault, StreamFault) else None
 
-    def response_json(self) -> dict[str, Any]:
-        """The ``ExecuteResponse`` body (also the data of a stream's ``message_end``)."""
-        reply = self.reply
-        return {
-            "execution_id": self.execution_id,
-            "conversation_id": self.conversation_id,
-            "status": self.status,
-            "response": {
-                "message_id": self.message_id,
-                "role": "assistant",
-                "content": reply.text,
-                "tool_calls": [
-                    {"id": call.id, "name": call.name, "args": call.args}
-                    for call in reply.tool_calls
-                ],
-                "reasoning": reply.reasoning,
-                "structured_output": reply.structured_output,
-                "usage": {
-                    "input_tokens": reply.usage.input_tokens,
-                    "output_tokens": reply.usage.output_tokens,
-                },
-                "stop_reason": reply.stop_reason,
-            },
-        }
-
 
 class ExecutionService:
     """Runs ``execute`` requests against a store with an engine."""

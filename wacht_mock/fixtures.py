@@ -88,15 +88,19 @@ def _reason(exc: Exception) -> str:
 
 
 def apply(fixture: FixtureFile, store: Store, engine: Engine, seed: int | None, source: str) -> int:
-    """Seed the contexts and load the scripts of one file; returns how many contexts it made."""
+    """Seed the contexts and load the scripts of one file; returns how many contexts it made.
+
+    All or nothing: the keys and scripts are checked before anything is loaded or created.
+    """
+    for key in fixture.deployments:
+        if not is_well_formed(key):
+            raise FixtureError(f"{source}: deployments.{key}: not a well-formed API key")
     try:
         engine.load(fixture.agents, source=source)
     except InvalidScript as exc:
         raise FixtureError(str(exc)) from None
     made = 0
     for key, deployment in fixture.deployments.items():
-        if not is_well_formed(key):
-            raise FixtureError(f"{source}: deployments.{key}: not a well-formed API key")
         deployment_id = deployment_id_for(key)
         for context in deployment.contexts:
             store.create(deployment_id, NewContext(**context.model_dump()))

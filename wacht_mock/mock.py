@@ -43,9 +43,20 @@ class WachtMock:
         )
 
     def reconfigure(self, config: MockConfig) -> None:
-        """Take on another configuration (keys, seed, strictness, fixtures), then reset."""
+        """Take on another configuration (keys, seed, strictness, fixtures, clock), then reset.
+
+        The journal's size and the control token are fixed when the mock (and its app) are
+        made: a configuration that changes them is refused rather than quietly half-applied.
+        """
+        for name in ("journal_size", "control_token", "max_body_bytes"):
+            if getattr(config, name) != getattr(self.config, name):
+                raise ValueError(f"{name} is fixed when the mock is made; make a new WachtMock")
+        if config.clock is not self.config.clock:
+            self.store = Store(config.clock, SnowflakeIds(config.clock))
+            self.executions = ExecutionService(self.store, self.engine)
         self.config = config
         self.keys = KeyPolicy(config.api_keys)
+        self.engine.call_log_size = config.call_log_size
         self.reset()
 
     def reset(self) -> None:

@@ -22,7 +22,7 @@ from .models import STATUSES
 from .payloads import CreateContextRequest, ExecuteRequest, UpdateContextRequest, validate
 from .store import NewContext
 from .streaming import EventStream
-from .views import context_json, page_json, turn_json
+from .views import context_json, execution_json, page_json, turn_json
 
 COLLECTION = "/ai/execution-contexts"
 ITEM = COLLECTION + "/{context_id}"
@@ -116,7 +116,7 @@ async def execute(request: Request) -> Response:
     if body.kind == "stream":
         return EventStream(execution)
     await asyncio.sleep(execution.reply.latency)
-    return JSONResponse(execution.response_json())
+    return JSONResponse(execution_json(execution))
 
 
 async def messages(request: Request) -> Response:

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from .models import (
+    STATUSES,
     Block,
     Context,
     ExecutionState,
@@ -61,17 +62,32 @@ def import_state(store: Store, snapshot: dict[str, Any]) -> int:
         for items in snapshot["deployments"].values()
         for item in items
     ]
+    for context, turns in restored:  # everything checked before anything is replaced
+        _check_ids(context, turns)
     store.reset()
     for context, turns in restored:
         store.restore(context, turns)
         store.ids.advance_past(int(context.id))
         for turn in turns:
-            store.ids.advance_past(int(turn.id) if turn.id.isdigit() else 0)
+            store.ids.advance_past(int(turn.id))
     return len(restored)
 
 
+def _check_ids(context: Context, turns: tuple[Turn, ...]) -> None:
+    for value in (context.id, context.deployment_id, *(turn.id for turn in turns)):
+        if not (isinstance(value, str) and value.isdigit()):
+            raise ValueError(f"ids are decimal strings, got {value!r}")
+    if context.status not in STATUSES:
+        raise ValueError(f"unknown status {context.status!r}")
+
+
 def _time(text: str | None) -> datetime | None:
-    return None if text is None else datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if text is None:
+        return None
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        raise ValueError(f"timestamps need a time zone, got {text!r}")
+    return moment
 
 
 def _context(item: dict[str, Any]) -> Context:
@@ -95,7 +111,8 @@ def _context(item: dict[str, Any]) -> Context:
 
 def _required_time(text: str) -> datetime:
     moment = _time(text)
-    assert moment is not None
+    if moment is None:
+        raise ValueError("a required timestamp is null")
     return moment
 
 

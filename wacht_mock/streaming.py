@@ -20,6 +20,7 @@ from starlette.types import Receive, Scope, Send
 from .agents import StreamFault
 from .errors import error_envelope
 from .execution import Execution
+from .views import execution_json
 
 _HEADERS = [
     (b"content-type", b"text/event-stream; charset=utf-8"),
@@ -52,7 +53,7 @@ def events(execution: Execution) -> Iterator[Event]:
         yield Event("content_delta", {"text": chunk})
     for call in execution.reply.tool_calls:
         yield Event("tool_call", {"id": call.id, "name": call.name, "args": call.args})
-    yield Event("message_end", execution.response_json())
+    yield Event("message_end", execution_json(execution))
 
 
 class EventStream(Response):

@@ -9,6 +9,7 @@ from functools import lru_cache
 from typing import Any, TypeVar
 
 from .clock import rfc3339
+from .execution import Execution
 from .models import Block, Context, ExecutionState, Turn
 from .store import Page
 
@@ -79,4 +80,29 @@ def page_json(page: Page[Item], render: Callable[[Item], dict[str, Any]]) -> dic
         "has_more": page.has_more,
         "limit": page.limit,
         "offset": page.offset,
+    }
+
+
+def execution_json(execution: Execution) -> dict[str, Any]:
+    """The ``ExecuteResponse`` body (also the data of a stream's ``message_end``)."""
+    reply = execution.reply
+    return {
+        "execution_id": execution.execution_id,
+        "conversation_id": execution.conversation_id,
+        "status": execution.status,
+        "response": {
+            "message_id": execution.message_id,
+            "role": "assistant",
+            "content": reply.text,
+            "tool_calls": [
+                {"id": call.id, "name": call.name, "args": call.args} for call in reply.tool_calls
+            ],
+            "reasoning": reply.reasoning,
+            "structured_output": reply.structured_output,
+            "usage": {
+                "input_tokens": reply.usage.input_tokens,
+                "output_tokens": reply.usage.output_tokens,
+            },
+            "stop_reason": reply.stop_reason,
+        },
     }

@@ -27,6 +27,13 @@ def _stamps(paths: Iterable[Path]) -> dict[Path, float]:
     return stamps
 
 
+def _agent_names(path: Path) -> set[str]:
+    try:
+        return set(read_fixture(path).agents)
+    except FixtureError:
+        return set()
+
+
 class FixtureWatcher:
     """Polls the fixture files of a mock and reloads the scripts of those that changed."""
 
@@ -36,6 +43,7 @@ class FixtureWatcher:
         self.interval = interval
         self._paths = [Path(p) for p in mock.config.fixtures]
         self._stamps = _stamps(self._paths)
+        self._agents = {path: _agent_names(path) for path in self._stamps}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="wacht-mock-watch", daemon=True)
 
@@ -55,11 +63,16 @@ class FixtureWatcher:
         return [path for path in changed if self._reload(path)]
 
     def _reload(self, path: Path) -> bool:
+        """Load the file's scripts again; agents it no longer names lose their scripts."""
         try:
-            self.mock.engine.load(read_fixture(path).agents, source=str(path))
+            agents = read_fixture(path).agents
+            self.mock.engine.load(agents, source=str(path))
         except (FixtureError, ScriptError) as exc:
             self.report(f"not reloaded, the previous scripts stay: {exc}")
             return False
+        for gone in self._agents.get(path, set()) - set(agents):
+            self.mock.engine.forget(gone)
+        self._agents[path] = set(agents)
         self.report(f"reloaded the agent scripts of {path}")
         return True
 

@@ -46,6 +46,17 @@ class Engine:
                 self._scripts[name] = AgentScript(name, self._lock, self.call_log_size)
             return self._scripts[name]
 
+    def find(self, name: str) -> AgentScript | None:
+        """The script of agent `name` if it was ever scripted or called (creates nothing)."""
+        with self._lock:
+            return self._scripts.get(name)
+
+    def forget(self, name: str) -> None:
+        """Clear agent `name`'s script and log, as a reset does for every agent."""
+        script = self.find(name)
+        if script is not None:
+            script.clear()
+
     def respond(self, call: AgentCall) -> RenderedReply:
         """The rendered reply for `call`; the call is logged, even when this raises."""
         with self._lock:
