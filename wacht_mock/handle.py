@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 
 from .agents import AgentScript, CallRecord
+from .app import create_app
 from .auth import deployment_id_for
 from .config import MockConfig
 from .journal import Entry, Journal
@@ -146,8 +147,6 @@ class MockHandle:
         """An async httpx client: over the socket, or in-process through the ASGI app."""
         if self.url is not None:
             return httpx.AsyncClient(base_url=self.url, headers=self.headers, **options)
-        from .app import create_app
-
         transport = httpx.ASGITransport(app=create_app(self.mock))
         return httpx.AsyncClient(
             transport=transport, base_url="http://wacht-mock", headers=self.headers, **options
