@@ -28,7 +28,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message
 
-from wacht_mock.server import ServerThread
+from wacht_mock.core.server import ServerThread
 
 COLLECTION = "/ai/execution-contexts"
 ITEM = COLLECTION + "/{context_id}"

@@ -23,10 +23,10 @@ from pathlib import Path
 from harness import KEY, NOTES, Row
 from servers import CONTRACT, ROOT, prism_available, prism_server
 
-from wacht_mock.app import create_app
-from wacht_mock.config import MockConfig
-from wacht_mock.mock import WachtMock
-from wacht_mock.server import ServerThread
+from wacht_mock.core.server import ServerThread
+from wacht_mock.service.app import create_app
+from wacht_mock.service.config import MockConfig
+from wacht_mock.service.mock import WachtMock
 
 SEED = 20261120
 JOURNAL = 100_000

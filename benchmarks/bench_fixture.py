@@ -1,6 +1,7 @@
 """What a test pays for the mock: server start and stop, per-test reset, the pytest fixture.
 
-* start/stop: :class:`wacht_mock.server.ServerThread` against a stock ``uvicorn.Server`` run in a
+* start/stop: :class:`~wacht_mock.core.server.ServerThread` against a stock ``uvicorn.Server``
+  run in a
   thread the usual way (wait for ``started``, stop with ``should_exit``), on the same app.
 * reset: :meth:`WachtMock.reset` after what a typical test leaves behind, against building a
   fresh :class:`WachtMock` (the other way to get a clean state).
@@ -27,10 +28,10 @@ from baseline import SUPPORT, bare_app, capture, execute_body
 from harness import AUTH, Budget, Row, compare, median, quiet_gc, warmup_count
 from starlette.types import ASGIApp
 
-from wacht_mock.app import create_app
-from wacht_mock.config import MockConfig
-from wacht_mock.mock import WachtMock
-from wacht_mock.server import ServerThread, uvicorn_config
+from wacht_mock.core.server import ServerThread, uvicorn_config
+from wacht_mock.service.app import create_app
+from wacht_mock.service.config import MockConfig
+from wacht_mock.service.mock import WachtMock
 
 START_STOP_TARGET = 0.020
 RESET_TARGET = 0.001
@@ -285,7 +286,7 @@ def _test_times(folder: Path) -> list[float]:
     times_file = folder / "times.json"
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(folder)]
     if not _plugin_registered():
-        command[3:3] = ["-p", "wacht_mock.plugin"]
+        command[3:3] = ["-p", "wacht_mock.testing.plugin"]
     environment = {**os.environ, "WACHT_MOCK_BENCH_TIMES": str(times_file)}
     done = subprocess.run(
         command, cwd=folder, capture_output=True, text=True, timeout=300, env=environment
@@ -297,4 +298,6 @@ def _test_times(folder: Path) -> list[float]:
 
 
 def _plugin_registered() -> bool:
-    return any(point.value == "wacht_mock.plugin" for point in entry_points(group="pytest11"))
+    return any(
+        point.value == "wacht_mock.testing.plugin" for point in entry_points(group="pytest11")
+    )

@@ -25,9 +25,9 @@ from baseline import (
 from harness import AUTH, Budget, Row, compare, compare_async, median, quiet_gc, warmup_count
 from starlette.types import ASGIApp, Message
 
-from wacht_mock.app import create_app
-from wacht_mock.config import MockConfig
-from wacht_mock.server import ServerThread
+from wacht_mock.core.server import ServerThread
+from wacht_mock.service.app import create_app
+from wacht_mock.service.config import MockConfig
 
 PAGE = 20
 TARGET = 1.5

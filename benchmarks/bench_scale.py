@@ -22,11 +22,11 @@ import httpx
 from baseline import COLLECTION, SUPPORT, execute_body
 from harness import AUTH, KEY, Budget, Row, compare_async, median, quiet_gc
 
-from wacht_mock.app import create_app
-from wacht_mock.auth import deployment_id_for
-from wacht_mock.mock import WachtMock
-from wacht_mock.store import NewContext, Store
-from wacht_mock.views import context_json
+from wacht_mock.service.app import create_app
+from wacht_mock.service.auth import deployment_id_for
+from wacht_mock.service.mock import WachtMock
+from wacht_mock.service.store import NewContext, Store
+from wacht_mock.service.views import context_json
 
 GROUPS = ("support", "sales", "billing", "operations")
 LIMIT = 20

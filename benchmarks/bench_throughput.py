@@ -30,8 +30,8 @@ from baseline import COLLECTION, SUPPORT, capture, execute_body
 from harness import AUTH, KEY, NOTES, Row
 from servers import Served, baseline_server, mock_server, prism_available, prism_server
 
-from wacht_mock.app import create_app
-from wacht_mock.config import MockConfig
+from wacht_mock.service.app import create_app
+from wacht_mock.service.config import MockConfig
 
 OPERATIONS = ("list", "create", "execute")
 PAGE = 20

@@ -19,11 +19,11 @@ from baseline import SUPPORT
 from bench_throughput import OPERATIONS, POOL, lua_script, run_wrk
 from harness import KEY
 
-from wacht_mock.app import create_app
-from wacht_mock.auth import deployment_id_for
-from wacht_mock.mock import WachtMock
-from wacht_mock.server import FastServer, uvicorn_config
-from wacht_mock.store import NewContext
+from wacht_mock.core.server import FastServer, uvicorn_config
+from wacht_mock.service.app import create_app
+from wacht_mock.service.auth import deployment_id_for
+from wacht_mock.service.mock import WachtMock
+from wacht_mock.service.store import NewContext
 
 
 def profile(op: str, seconds: int) -> pstats.Stats:

@@ -14,12 +14,12 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from wacht_mock.app import create_app
-from wacht_mock.auth import deployment_id_for
-from wacht_mock.clock import FrozenClock
-from wacht_mock.config import MockConfig
-from wacht_mock.mock import WachtMock
-from wacht_mock.store import NewContext
+from wacht_mock.core.clock import FrozenClock
+from wacht_mock.service.app import create_app
+from wacht_mock.service.auth import deployment_id_for
+from wacht_mock.service.config import MockConfig
+from wacht_mock.service.mock import WachtMock
+from wacht_mock.service.store import NewContext
 
 KEY = "wk_test_broken"
 

@@ -14,11 +14,11 @@ import httpcore  # noqa: F401  (imported before pytester's in-process runs; see 
 import httpx
 import pytest
 
-from wacht_mock.app import create_app
-from wacht_mock.clock import FrozenClock
-from wacht_mock.config import MockConfig
-from wacht_mock.mock import WachtMock
-from wacht_mock.server import ServerThread
+from wacht_mock.core.clock import FrozenClock
+from wacht_mock.core.server import ServerThread
+from wacht_mock.service.app import create_app
+from wacht_mock.service.config import MockConfig
+from wacht_mock.service.mock import WachtMock
 
 KEY = "wk_test_alpha"
 OTHER_KEY = "wk_test_beta"
@@ -55,4 +55,4 @@ def anyio_backend() -> str:
 
 # The plugin is loaded here rather than from its entry point (blocked in pyproject.toml's
 # addopts) so that coverage, which starts before conftest files load, sees it imported.
-pytest_plugins = ["pytester", "wacht_mock.plugin"]
+pytest_plugins = ["pytester", "wacht_mock.testing.plugin"]

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from wacht_mock.auth import KeyPolicy, deployment_id_for
-from wacht_mock.errors import Unauthorized
+from wacht_mock.core.errors import Unauthorized
+from wacht_mock.service.auth import KeyPolicy, deployment_id_for
 
 
 @pytest.mark.parametrize("header", [None, "", "Bearer", "Bearer   "])

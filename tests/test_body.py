@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from wacht_mock.body import parse_json
-from wacht_mock.errors import BadRequest
+from wacht_mock.core.body import parse_json
+from wacht_mock.core.errors import BadRequest
 
 
 @pytest.mark.parametrize(

@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 import schemathesis
 
-from wacht_mock.app import create_app
-from wacht_mock.check import CheckOptions, contract_schema, run_check
-from wacht_mock.checkreport import CheckReport
-from wacht_mock.cli import main
-from wacht_mock.config import MockConfig
-from wacht_mock.mock import WachtMock
-from wacht_mock.server import ServerThread
+from wacht_mock.check.report import CheckReport
+from wacht_mock.check.runner import CheckOptions, contract_schema, run_check
+from wacht_mock.cli.main import main
+from wacht_mock.core.server import ServerThread
+from wacht_mock.service.app import create_app
+from wacht_mock.service.config import MockConfig
+from wacht_mock.service.mock import WachtMock
 
 from .broken_servers import BROKEN, KEY, broken_app
 
@@ -160,7 +160,7 @@ def test_an_unknown_phase_is_an_argument_error(capsys: pytest.CaptureFixture[str
 
 def test_the_key_can_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("WACHT_API_KEY", KEY)
-    from wacht_mock.cli import build_parser
+    from wacht_mock.cli.main import build_parser
 
     args = build_parser().parse_args(["check", "--base-url", "http://127.0.0.1:9"])
     assert args.api_key == KEY

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from wacht_mock import __version__
-from wacht_mock.cli import main
+from wacht_mock.cli.main import main
 
 from .conftest import auth
 

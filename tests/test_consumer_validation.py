@@ -14,10 +14,10 @@ from typing import Any
 import httpx
 import pytest
 
-from wacht_mock.app import create_app
-from wacht_mock.config import MockConfig
-from wacht_mock.mock import WachtMock
-from wacht_mock.validation import ContractValidator
+from wacht_mock.contract.validation import ContractValidator
+from wacht_mock.service.app import create_app
+from wacht_mock.service.config import MockConfig
+from wacht_mock.service.mock import WachtMock
 
 from .conftest import KEY, auth
 

@@ -14,12 +14,12 @@ import pytest
 import schemathesis
 from schemathesis.generation.case import Case
 
-from wacht_mock.app import create_app
-from wacht_mock.clock import FrozenClock
-from wacht_mock.config import MockConfig
-from wacht_mock.contract import contract_path
-from wacht_mock.mock import WachtMock
-from wacht_mock.server import ServerThread
+from wacht_mock.contract.documents import contract_path
+from wacht_mock.core.clock import FrozenClock
+from wacht_mock.core.server import ServerThread
+from wacht_mock.service.app import create_app
+from wacht_mock.service.config import MockConfig
+from wacht_mock.service.mock import WachtMock
 
 KEY = "wk_test_contract"
 CONFIG = schemathesis.Config.from_dict(

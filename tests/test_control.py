@@ -128,8 +128,8 @@ async def test_a_bad_snapshot_is_400_and_changes_nothing(control: httpx.AsyncCli
 
 def test_the_mock_object_round_trips_too() -> None:
     mock = WachtMock()
-    from wacht_mock.snapshot import export_state, import_state
-    from wacht_mock.store import NewContext
+    from wacht_mock.service.snapshot import export_state, import_state
+    from wacht_mock.service.store import NewContext
 
     mock.store.create("7", NewContext("kept"))
     snapshot = export_state(mock.store)

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from wacht_mock import MockConfig, WachtMock
-from wacht_mock.auth import deployment_id_for
-from wacht_mock.fixtures import FixtureError
-from wacht_mock.store import NewContext
+from wacht_mock.service.auth import deployment_id_for
+from wacht_mock.service.fixtures import FixtureError
+from wacht_mock.service.store import NewContext
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 

@@ -7,8 +7,8 @@ import pytest
 from starlette.types import Message, Receive, Scope, Send
 
 from wacht_mock import MockConfig, WachtMock, create_app
-from wacht_mock.journal import Entry, Journal, mask_key
-from wacht_mock.recording import Recorder
+from wacht_mock.core.journal import Entry, Journal, mask_key
+from wacht_mock.core.recording import Recorder
 
 from .conftest import KEY, auth
 

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from wacht_mock.errors import BadRequest
-from wacht_mock.payloads import (
+from wacht_mock.core.errors import BadRequest
+from wacht_mock.service.payloads import (
     CreateContextRequest,
     ExecuteRequest,
     UpdateContextRequest,

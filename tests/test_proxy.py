@@ -17,11 +17,11 @@ import httpx
 import pytest
 from starlette.types import Receive, Scope, Send
 
-from wacht_mock.contract import data_dir
-from wacht_mock.drift import DriftItem
-from wacht_mock.proxy import ContractProxy, ProxyThread
-from wacht_mock.server import ServerThread
-from wacht_mock.sse import SseEvent, read_events
+from wacht_mock.contract.drift import DriftItem
+from wacht_mock.core.resources import data_dir
+from wacht_mock.core.server import ServerThread
+from wacht_mock.core.sse import SseEvent, read_events
+from wacht_mock.proxy.server import ContractProxy, ProxyThread
 
 from .broken_servers import KEY, broken_app
 from .conftest import auth

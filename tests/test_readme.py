@@ -10,10 +10,10 @@ import pytest
 
 from wacht_mock import ApiError, MockConfig, WachtMock, create_app
 from wacht_mock.agents import RenderedReply
-from wacht_mock.auth import deployment_id_for
-from wacht_mock.payloads import ExecuteRequest, validate
-from wacht_mock.server import ServerThread
-from wacht_mock.store import NewContext
+from wacht_mock.core.server import ServerThread
+from wacht_mock.service.auth import deployment_id_for
+from wacht_mock.service.payloads import ExecuteRequest, validate
+from wacht_mock.service.store import NewContext
 
 from .readme import README, Block, blocks, json_values, matches
 

@@ -18,10 +18,10 @@ import httpx
 import pytest
 import yaml
 
-from wacht_mock.app import create_app
-from wacht_mock.cli import build_parser, main
-from wacht_mock.mock import WachtMock
-from wacht_mock.server import ServerThread
+from wacht_mock.cli.main import build_parser, main
+from wacht_mock.core.server import ServerThread
+from wacht_mock.service.app import create_app
+from wacht_mock.service.mock import WachtMock
 
 from .readme import FENCE, README, blocks, json_values, matches
 

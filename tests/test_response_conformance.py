@@ -14,11 +14,11 @@ from typing import Any
 import httpx
 import pytest
 
-from wacht_mock.app import create_app
-from wacht_mock.contract import data_dir
-from wacht_mock.mock import WachtMock
-from wacht_mock.validation import ContractValidator
-from wacht_mock.violations import Place
+from wacht_mock.contract.validation import ContractValidator
+from wacht_mock.contract.violations import Place
+from wacht_mock.core.resources import data_dir
+from wacht_mock.service.app import create_app
+from wacht_mock.service.mock import WachtMock
 
 from .broken_servers import broken_app
 from .conftest import KEY, auth

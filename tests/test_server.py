@@ -7,8 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from wacht_mock.app import create_app
-from wacht_mock.server import ServerThread
+from wacht_mock.core.server import ServerThread
+from wacht_mock.service.app import create_app
 
 from .conftest import auth
 

@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from wacht_mock.clock import FrozenClock
-from wacht_mock.errors import NotFound
-from wacht_mock.ids import SnowflakeIds
-from wacht_mock.models import ExecutionState, TextBlock, Turn
-from wacht_mock.store import NewContext, Store
+from wacht_mock.core.clock import FrozenClock
+from wacht_mock.core.errors import NotFound
+from wacht_mock.core.ids import SnowflakeIds
+from wacht_mock.service.models import ExecutionState, TextBlock, Turn
+from wacht_mock.service.store import NewContext, Store
 
 A, B = "1001", "2002"
 

@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from wacht_mock.drift import DriftReport, folded
-from wacht_mock.jsontext import JsonTextError, decode
-from wacht_mock.sse import SseEvent, SseReader, read_events
-from wacht_mock.validation import ContractValidator
-from wacht_mock.violations import Violation
+from wacht_mock.contract.drift import DriftReport, folded
+from wacht_mock.contract.validation import ContractValidator
+from wacht_mock.contract.violations import Violation
+from wacht_mock.core.jsontext import JsonTextError, decode
+from wacht_mock.core.sse import SseEvent, SseReader, read_events
 
 COLLECTION = "/ai/execution-contexts"
 ITEM = COLLECTION + "/7391586104289181696"

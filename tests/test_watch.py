@@ -6,10 +6,10 @@ import os
 from pathlib import Path
 
 from wacht_mock import MockConfig, WachtMock
-from wacht_mock.auth import deployment_id_for
-from wacht_mock.payloads import ExecuteRequest, validate
-from wacht_mock.store import NewContext
-from wacht_mock.watch import FixtureWatcher
+from wacht_mock.service.auth import deployment_id_for
+from wacht_mock.service.payloads import ExecuteRequest, validate
+from wacht_mock.service.store import NewContext
+from wacht_mock.service.watch import FixtureWatcher
 
 
 def reply_of(mock: WachtMock) -> str:

@@ -3,8 +3,8 @@
 The public API is what ``__all__`` names; everything else may change without notice.
 """
 
-from ._version import __version__
-from .agents import (
+from wacht_mock._version import __version__
+from wacht_mock.agents import (
     AgentCall,
     AgentScript,
     Engine,
@@ -16,20 +16,20 @@ from .agents import (
     ToolCall,
     Usage,
 )
-from .app import create_app
-from .check import CheckOptions, contract_schema, run_check
-from .checkreport import CheckReport
-from .clock import Clock, FrozenClock, SystemClock
-from .config import MockConfig
-from .contract import contract_path, load_contract
-from .drift import DriftReport
-from .errors import ApiError
-from .handle import MockHandle
-from .mock import WachtMock
-from .proxy import ContractProxy, ProxyThread
-from .server import ServerThread
-from .validation import ContractValidator
-from .violations import Violation
+from wacht_mock.check.report import CheckReport
+from wacht_mock.check.runner import CheckOptions, contract_schema, run_check
+from wacht_mock.contract.documents import contract_path, load_contract
+from wacht_mock.contract.drift import DriftReport
+from wacht_mock.contract.validation import ContractValidator
+from wacht_mock.contract.violations import Violation
+from wacht_mock.core.clock import Clock, FrozenClock, SystemClock
+from wacht_mock.core.errors import ApiError
+from wacht_mock.core.server import ServerThread
+from wacht_mock.proxy.server import ContractProxy, ProxyThread
+from wacht_mock.service.app import create_app
+from wacht_mock.service.config import MockConfig
+from wacht_mock.service.mock import WachtMock
+from wacht_mock.testing.handle import MockHandle
 
 __all__ = [
     "AgentCall",

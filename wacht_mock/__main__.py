@@ -2,6 +2,6 @@
 
 import sys
 
-from .cli import main
+from wacht_mock.cli.main import main
 
 sys.exit(main())

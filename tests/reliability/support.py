@@ -11,10 +11,10 @@ from typing import Any
 
 import httpx
 
-from wacht_mock.app import create_app
-from wacht_mock.config import MockConfig
-from wacht_mock.mock import WachtMock
-from wacht_mock.server import ServerThread
+from wacht_mock.core.server import ServerThread
+from wacht_mock.service.app import create_app
+from wacht_mock.service.config import MockConfig
+from wacht_mock.service.mock import WachtMock
 
 COLLECTION = "/ai/execution-contexts"
 PAGE_LIMIT = 100

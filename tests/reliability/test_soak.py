@@ -22,8 +22,8 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from wacht_mock import views
-from wacht_mock.config import MockConfig
+from wacht_mock.service import views
+from wacht_mock.service.config import MockConfig
 
 from .support import COLLECTION, Served, message_body, served, stream_body
 

@@ -1,0 +1,25 @@
+"""The contract: the OpenAPI document of the documented API, shipped with the package."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from wacht_mock.core.resources import data_dir
+
+CONTRACT_NAME = "wacht-api.yaml"
+
+
+def contract_path() -> Path:
+    """The path of ``contracts/wacht-api.yaml``."""
+    return data_dir("contracts") / CONTRACT_NAME
+
+
+@cache
+def load_contract(path: Path | None = None) -> dict[str, Any]:
+    """The parsed contract (cached: treat it as read-only)."""
+    document: dict[str, Any] = yaml.safe_load((path or contract_path()).read_text("utf-8"))
+    return document

@@ -1,0 +1,49 @@
+"""Reading a JSON request body safely: its size, its type, its syntax."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+
+from wacht_mock.core.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
+from wacht_mock.core.jsontext import JsonTextError, decode
+
+MAX_BODY_BYTES = 1024 * 1024
+
+
+async def read_json(request: Request, *, max_bytes: int = MAX_BODY_BYTES) -> Any:
+    """The parsed body, or a 415/413/400 that says what is wrong with it."""
+    _check_content_type(request.headers.get("content-type"))
+    raw = await _read_capped(request, max_bytes)
+    return parse_json(raw)
+
+
+def _check_content_type(content_type: str | None) -> None:
+    media_type = (content_type or "").split(";", 1)[0].strip().lower()
+    if media_type != "application/json" and not media_type.endswith("+json"):
+        got = repr(content_type) if content_type else "no Content-Type"
+        raise UnsupportedMediaType(f"Request body must be application/json, got {got}")
+
+
+async def _read_capped(request: Request, max_bytes: int) -> bytes:
+    too_large = PayloadTooLarge(f"Request body is larger than {max_bytes} bytes")
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise too_large
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > max_bytes:
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def parse_json(raw: bytes) -> Any:
+    """JSON text as Python data; duplicate keys and absurd nesting are errors too."""
+    try:
+        return decode(raw)
+    except JsonTextError as exc:
+        raise BadRequest(str(exc)) from None

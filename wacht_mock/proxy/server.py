@@ -1,0 +1,373 @@
+"""``wacht-mock proxy``: a real server, watched through the contract.
+
+Every request is forwarded to the upstream as it came (streams pass through as they arrive) and
+both directions are validated: the client's request, and the upstream's status, headers, body or
+each Server-Sent Event. Violations go into the journal (each entry's ``violations``), into the
+:class:`~wacht_mock.contract.drift.DriftReport` (which field of which operation, how often) and
+into the
+log. With ``fail_on_violation`` a response that breaks the contract reaches the client as a 502 in
+the error envelope instead (or, once a stream has started, as a final ``error`` event).
+
+    proxy = ContractProxy("https://staging.example.com")
+    with ProxyThread(proxy) as server:
+        ...  # point the client at server.url
+    print(proxy.drift.text())
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+import uvicorn
+from starlette.types import Receive, Scope, Send
+
+from wacht_mock._version import __version__
+from wacht_mock.contract.drift import DriftReport
+from wacht_mock.contract.responses import ResponseCheck
+from wacht_mock.contract.validation import ContractValidator
+from wacht_mock.contract.violations import Violation
+from wacht_mock.core.errors import ApiError
+from wacht_mock.core.journal import DEFAULT_JOURNAL_SIZE, Journal
+from wacht_mock.core.recording import Recorder
+from wacht_mock.core.server import DEFAULT_HOST, DEFAULT_PORT, FastServer, ServerThread
+from wacht_mock.core.sse import SseEvent, SseReader
+from wacht_mock.core.wire import CONTROL_PREFIX as PREFIX
+
+logger = logging.getLogger("wacht_mock.proxy")
+
+HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+        "host",
+        "content-length",
+        "accept-encoding",
+        "content-encoding",
+    }
+)
+DEFAULT_TIMEOUT = 60.0
+CONTROL = PREFIX + "/"
+"""A mock upstream's control API: forwarded, but neither validated nor journaled."""
+
+
+class BadGateway(ApiError):
+    """The upstream failed, or (with ``fail_on_violation``) answered against the contract."""
+
+    status = 502
+
+    @classmethod
+    def refusing(cls, violations: Sequence[Violation]) -> BadGateway:
+        shown = "; ".join(map(str, violations[:3]))
+        more = f" (and {len(violations) - 3} more)" if len(violations) > 3 else ""
+        return cls(f"The upstream response breaks the contract: {shown}{more}")
+
+
+class ContractProxy:
+    """The proxy's state and its ASGI application (``app``)."""
+
+    def __init__(
+        self,
+        upstream: str,
+        *,
+        contract: Path | None = None,
+        fail_on_violation: bool = False,
+        ignore_unknown_fields: bool = False,
+        journal_size: int = DEFAULT_JOURNAL_SIZE,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> None:
+        parts = urlsplit(upstream)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(f"--upstream must be an http(s) URL, got {upstream!r}")
+        self.upstream = upstream.rstrip("/")
+        self.validator = ContractValidator(contract, ignore_unknown_fields=ignore_unknown_fields)
+        self.fail_on_violation = fail_on_violation
+        self.timeout = timeout
+        self.journal = Journal(journal_size)
+        self.drift = DriftReport()
+        self._client: httpx.AsyncClient | None = None
+        self.app = Recorder(self._asgi, journal=self.journal, skip_prefix=CONTROL)
+
+    # -- ASGI ----------------------------------------------------------------------------------
+
+    async def _asgi(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+        elif scope["type"] == "http":
+            await Exchange(self, scope, receive, send).run()
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                self._client = httpx.AsyncClient(
+                    timeout=httpx.Timeout(self.timeout, connect=10.0), follow_redirects=False
+                )
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                if self._client is not None:
+                    await self._client.aclose()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        if self._client is None:
+            raise RuntimeError("the proxy runs with lifespan on (use ProxyThread)")
+        return self._client
+
+    def note(self, scope: Scope, violations: Sequence[Violation]) -> None:
+        """Journal, drift report and log: everywhere a violation should show."""
+        if not violations or scope["path"].startswith(CONTROL):
+            return
+        self.drift.add(violations)
+        noted = scope.setdefault("state", {}).setdefault("violations", [])
+        for violation in violations:
+            noted.append(f"contract violation ({violation.direction}): {violation}")
+            logger.warning("%s %s: %s", scope["method"], scope["path"], violation)
+
+
+class Exchange:
+    """One request forwarded, and its response brought back."""
+
+    def __init__(self, proxy: ContractProxy, scope: Scope, receive: Receive, send: Send):
+        self.proxy = proxy
+        self.scope = scope
+        self.receive = receive
+        self.send = send
+        self.method: str = scope["method"]
+        self.path: str = scope["path"]
+        self.query = scope.get("query_string", b"").decode("latin-1")
+        self.started = False
+
+    async def run(self) -> None:
+        """Forward, check, answer; an :class:`ApiError` before the answer is rendered here."""
+        try:
+            await self._exchange()
+        except ApiError as exc:
+            if self.started:
+                raise
+            body = json.dumps(exc.envelope()).encode()
+            await self._start(exc.status, [("content-type", "application/json")], len(body))
+            await self.send({"type": "http.response.body", "body": body})
+
+    async def _exchange(self) -> None:
+        body = await self._body()
+        headers = _headers(self.scope["headers"])
+        validator = self.proxy.validator
+        self.proxy.note(
+            self.scope,
+            validator.validate_request(
+                self.method, self.path, query=self.query, headers=headers, body=body
+            ),
+        )
+        try:
+            response = await self.proxy.client.send(self._upstream_request(body), stream=True)
+        except httpx.HTTPError as exc:
+            raise BadGateway(f"Upstream {self.proxy.upstream} failed: {exc!r}") from None
+        try:
+            check = validator.response_check(
+                self.method, self.path, query=self.query, request_body=body
+            )
+            await self._respond(response, check)
+        finally:
+            await response.aclose()
+
+    async def _body(self) -> bytes:
+        chunks = []
+        while True:
+            message = await self.receive()
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body"):
+                return b"".join(chunks)
+
+    def _upstream_request(self, body: bytes) -> httpx.Request:
+        raw_path = self.scope.get("raw_path") or self.path.encode()
+        url = self.proxy.upstream + raw_path.decode("latin-1")
+        if self.query:
+            url += "?" + self.query
+        headers = [
+            (name, value)
+            for name, value in self.scope["headers"]
+            if name.decode("latin-1").lower() not in HOP_BY_HOP
+        ]
+        headers.append((b"accept-encoding", b"identity"))
+        return self.proxy.client.build_request(self.method, url, headers=headers, content=body)
+
+    async def _respond(self, response: httpx.Response, check: ResponseCheck | None) -> None:
+        upstream_headers = dict(response.headers)
+        found = check.start(response.status_code, upstream_headers) if check else []
+        if check is not None and check.streaming:
+            await self._stream(response, check, found)
+            return
+        content = await response.aread()
+        if check is not None:
+            found += check.whole(content)
+        self.proxy.note(self.scope, found)
+        if found and self.proxy.fail_on_violation:
+            raise BadGateway.refusing(found)
+        await self._start(response.status_code, response.headers.multi_items(), len(content))
+        await self.send({"type": "http.response.body", "body": content})
+
+    async def _stream(
+        self, response: httpx.Response, check: ResponseCheck, found: list[Violation]
+    ) -> None:
+        strict = self.proxy.fail_on_violation
+        self.proxy.note(self.scope, found)
+        if found and strict:
+            raise BadGateway.refusing(found)
+        await self._start(response.status_code, response.headers.multi_items(), None)
+        reader = SseReader()
+        try:
+            async for chunk in response.aiter_raw():
+                events = reader.feed(chunk)
+                problems = [v for event in events for v in check.event(event)]
+                self.proxy.note(self.scope, problems)
+                if strict:
+                    if await self._forward_events(events, problems):
+                        return
+                else:
+                    await self._more(chunk)
+        except httpx.HTTPError:
+            self.proxy.note(self.scope, check.finish(complete=False))
+            if strict:
+                await self._error_event(BadGateway("The upstream cut the stream"))
+            return  # the upstream dropped the stream: drop it too (unless strict)
+        ending = check.finish(complete=not reader.pending)
+        self.proxy.note(self.scope, ending)
+        if ending and strict:
+            await self._error_event(BadGateway.refusing(ending))
+            return
+        await self.send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    async def _forward_events(self, events: Iterable[SseEvent], problems: list[Violation]) -> bool:
+        """Strict mode: whole, valid events only; ``True`` when a bad one ended the stream."""
+        if problems:
+            await self._error_event(BadGateway.refusing(problems))
+            return True
+        for event in events:
+            await self._more(event.encode())
+        return False
+
+    async def _more(self, body: bytes) -> None:
+        await self.send({"type": "http.response.body", "body": body, "more_body": True})
+
+    async def _error_event(self, error: ApiError) -> None:
+        """Once a stream has started, an error is its last event (the contract's ``error``)."""
+        data = json.dumps(error.envelope())
+        await self._more(b"\n" + SseEvent("error", data).encode())
+        await self.send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    async def _start(
+        self, status: int, headers: Iterable[tuple[str, str]], length: int | None
+    ) -> None:
+        kept = [
+            (name.lower().encode("latin-1"), value.encode("latin-1"))
+            for name, value in headers
+            if name.lower() not in HOP_BY_HOP
+        ]
+        if length is not None:
+            kept.append((b"content-length", str(length).encode()))
+        self.started = True
+        await self.send({"type": "http.response.start", "status": status, "headers": kept})
+
+
+def _headers(raw: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
+    return {name.decode("latin-1"): value.decode("latin-1") for name, value in raw}
+
+
+class ProxyThread(ServerThread):
+    """A :class:`ContractProxy` served on a real socket from a daemon thread."""
+
+    def __init__(self, proxy: ContractProxy, host: str = DEFAULT_HOST, port: int = 0) -> None:
+        super().__init__(proxy.app, host, port)
+        self.proxy = proxy
+        config = uvicorn.Config(
+            proxy.app,
+            host=host,
+            port=port,
+            lifespan="on",
+            log_level="warning",
+            access_log=False,
+            server_header=False,  # the upstream's own Server and Date headers pass through
+            date_header=False,
+        )
+        self.server = FastServer(config)
+
+    def __enter__(self) -> ProxyThread:
+        self.start()
+        return self
+
+
+# -- the command line ----------------------------------------------------------------------------
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--upstream", required=True, metavar="URL", help="the server to forward to")
+    parser.add_argument(
+        "--host", default=DEFAULT_HOST, help="address to bind (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help="(default: %(default)s) 0 picks a free port"
+    )
+    parser.add_argument(
+        "--fail-on-violation",
+        action="store_true",
+        help="answer 502 (in the error envelope) for an upstream response that breaks the contract",
+    )
+    parser.add_argument(
+        "--contract", type=Path, metavar="PATH", help="OpenAPI document (default: the packaged one)"
+    )
+    parser.add_argument(
+        "--ignore-unknown-fields",
+        action="store_true",
+        help="do not report fields and query parameters the contract does not know",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT,
+        metavar="SECONDS",
+        help="upstream read timeout (default: %(default)s)",
+    )
+    parser.set_defaults(handler=handle)
+
+
+def handle(args: argparse.Namespace) -> int:
+    """Serve until Ctrl-C or SIGTERM, then print the drift report."""
+    proxy = ContractProxy(
+        args.upstream,
+        contract=args.contract,
+        fail_on_violation=args.fail_on_violation,
+        ignore_unknown_fields=args.ignore_unknown_fields,
+        timeout=args.timeout,
+    )
+    logging.basicConfig(format="wacht-mock proxy: %(message)s", stream=sys.stderr)
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda sig, frame: stopping.set())
+    with ProxyThread(proxy, args.host, args.port) as server:
+        print(
+            f"wacht-mock proxy {__version__} listening on {server.url}, "
+            f"forwarding to {proxy.upstream} (Ctrl-C to stop)",
+            flush=True,
+        )
+        with contextlib.suppress(KeyboardInterrupt):
+            stopping.wait()
+    print(proxy.drift.text(), flush=True)
+    print("wacht-mock proxy stopped", flush=True)
+    return 1 if proxy.fail_on_violation and proxy.drift.total else 0

@@ -1,0 +1,36 @@
+"""How a mock is set up: one frozen value, given to :func:`wacht_mock.create_app`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from wacht_mock.agents.calllog import CALL_LOG_SIZE
+from wacht_mock.core.body import MAX_BODY_BYTES
+from wacht_mock.core.clock import Clock, SystemClock
+from wacht_mock.core.journal import DEFAULT_JOURNAL_SIZE
+
+
+@dataclass(frozen=True)
+class MockConfig:
+    """Every knob of the mock, with the defaults of ``wacht-mock serve``.
+
+    ``api_keys``: ``None`` lets in any well-formed key (each its own deployment); a sequence lets
+    in those keys only. ``ignore_unknown_fields`` relaxes the contract's
+    ``additionalProperties: false`` for clients that send extra fields the real service ignores.
+    ``strict_agents`` turns an execute for an agent without a script into a 404.
+    ``control_token``: ``None`` keeps the control API (``/_mock/``) off. ``journal_size`` and
+    ``call_log_size`` bound the request journal and each agent's call log (newest kept).
+    """
+
+    seed: int | None = None
+    api_keys: Sequence[str] | None = None
+    ignore_unknown_fields: bool = False
+    strict_agents: bool = False
+    clock: Clock = field(default_factory=SystemClock)
+    max_body_bytes: int = MAX_BODY_BYTES
+    journal_size: int = DEFAULT_JOURNAL_SIZE
+    call_log_size: int = CALL_LOG_SIZE
+    control_token: str | None = None
+    fixtures: Sequence[str | Path] = ()

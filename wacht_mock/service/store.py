@@ -1,0 +1,249 @@
+"""The in-memory store: each deployment's execution contexts and their conversations.
+
+It knows nothing of HTTP. Every deployment has its own tables, so what one tenant holds never
+costs another anything; lists are served from sorted indexes (one per filter combination), so a
+page costs ``O(log n + limit)`` rather than a sort of the tenant's contexts.
+"""
+
+from __future__ import annotations
+
+import builtins
+import threading
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any, Generic, TypeVar
+
+from sortedcontainers import SortedList
+
+from wacht_mock.core.clock import Clock
+from wacht_mock.core.errors import NotFound
+from wacht_mock.core.ids import SnowflakeIds
+from wacht_mock.service.models import Context, ExecutionState, Status, Turn
+
+Item = TypeVar("Item")
+SortKey = tuple[int, int]
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+IndexKey = tuple[str | None, str | None]
+
+
+@dataclass(frozen=True)
+class Page(Generic[Item]):
+    """One page of a list: the items, whether more follow, and where it stands."""
+
+    data: list[Item]
+    has_more: bool
+    limit: int
+    offset: int
+
+
+@dataclass(frozen=True)
+class NewContext:
+    """What a create request brings."""
+
+    title: str
+    system_instructions: str | None = None
+    context_group: str | None = None
+    status: Status = "active"
+
+
+@dataclass
+class _Tenant:
+    contexts: dict[str, Context] = field(default_factory=dict)
+    history: dict[str, list[Turn]] = field(default_factory=dict)
+    indexes: dict[IndexKey, SortedList] = field(default_factory=dict)
+
+    def index(self, key: IndexKey) -> SortedList:
+        return self.indexes.setdefault(key, SortedList())
+
+
+def _sort_key(context: Context) -> SortKey:
+    """Newest activity first, then the newest id first."""
+    return (-((context.last_activity_at - _EPOCH) // _MICROSECOND), -int(context.id))
+
+
+def _index_keys(context: Context) -> tuple[IndexKey, ...]:
+    status, group = context.status, context.context_group
+    keys: tuple[IndexKey, ...] = ((None, None), (status, None))
+    return keys if group is None else (*keys, (None, group), (status, group))
+
+
+class Store:
+    """All deployments' contexts. Thread-safe: one lock guards every change and read."""
+
+    def __init__(self, clock: Clock, ids: SnowflakeIds) -> None:
+        self.clock = clock
+        self.ids = ids
+        self._tenants: dict[str, _Tenant] = {}
+        self._lock = threading.RLock()
+
+    # -- contexts ---------------------------------------------------------------------------
+
+    def create(self, deployment_id: str, new: NewContext) -> Context:
+        now = self.clock.now()
+        context = Context(
+            id=self.ids.next(),
+            deployment_id=deployment_id,
+            title=new.title,
+            system_instructions=new.system_instructions,
+            context_group=new.context_group,
+            status=new.status,
+            created_at=now,
+            updated_at=now,
+            last_activity_at=now,
+        )
+        with self._lock:
+            self._put(self._tenant(deployment_id), context)
+        return context
+
+    def get(self, deployment_id: str, context_id: str) -> Context:
+        with self._lock:
+            context = self._tenants.get(deployment_id, _Tenant()).contexts.get(context_id)
+        if context is None:
+            raise NotFound(f"Execution context {_shorten(context_id)} not found")
+        return context
+
+    def update(self, deployment_id: str, context_id: str, changes: Mapping[str, Any]) -> Context:
+        """Apply only the given fields; ``updated_at`` moves."""
+        with self._lock:
+            current = self.get(deployment_id, context_id)
+            return self._replace(current, **changes, updated_at=self.clock.now())
+
+    def delete(self, deployment_id: str, context_id: str) -> None:
+        """Remove the context and its history."""
+        with self._lock:
+            context = self.get(deployment_id, context_id)
+            tenant = self._tenants[deployment_id]
+            self._unindex(tenant, context)
+            del tenant.contexts[context_id]
+            tenant.history.pop(context_id, None)
+
+    def list(
+        self,
+        deployment_id: str,
+        *,
+        limit: int,
+        offset: int,
+        status: str | None = None,
+        context_group: str | None = None,
+    ) -> Page[Context]:
+        """Filters first, then ``offset``/``limit``; newest activity first."""
+        with self._lock:
+            tenant = self._tenants.get(deployment_id)
+            index = tenant.indexes.get((status, context_group)) if tenant else None
+            if tenant is None or index is None:
+                return Page([], False, limit, offset)
+            keys = index[offset : offset + limit + 1]
+            data = [tenant.contexts[str(-key[1])] for key in keys[:limit]]
+            return Page(data, len(keys) > limit, limit, offset)
+
+    # -- conversations ----------------------------------------------------------------------
+
+    def history(
+        self, deployment_id: str, context_id: str, *, limit: int, offset: int
+    ) -> Page[Turn]:
+        """The context's turns, oldest first."""
+        with self._lock:
+            self.get(deployment_id, context_id)
+            turns = self._tenants[deployment_id].history.get(context_id, [])
+            window = turns[offset : offset + limit + 1]
+        return Page(window[:limit], len(window) > limit, limit, offset)
+
+    def turns(self, deployment_id: str, context_id: str) -> tuple[Turn, ...]:
+        with self._lock:
+            self.get(deployment_id, context_id)
+            return tuple(self._tenants[deployment_id].history.get(context_id, ()))
+
+    def record_execution(
+        self,
+        deployment_id: str,
+        context_id: str,
+        turns: tuple[Turn, ...],
+        state: ExecutionState,
+    ) -> Context:
+        """Append an execution's turns and make it the context's last execution.
+
+        ``completed_at`` is the time the last execution completed, and null while it has not.
+        """
+        now = self.clock.now()
+        with self._lock:
+            current = self.get(deployment_id, context_id)
+            self._tenants[deployment_id].history.setdefault(context_id, []).extend(turns)
+            return self._replace(
+                current,
+                last_activity_at=now,
+                updated_at=now,
+                execution_state=state,
+                conversation_id=state.conversation_id,
+                completed_at=now if state.status == "completed" else None,
+                executions=current.executions + 1,
+            )
+
+    # -- whole state ------------------------------------------------------------------------
+
+    def reset(self) -> None:
+        with self._lock:
+            self._tenants.clear()
+
+    def deployments(self) -> builtins.list[str]:
+        with self._lock:
+            return list(self._tenants)
+
+    def contexts(self, deployment_id: str) -> Iterator[Context]:
+        """Every context of a deployment, oldest first (for export)."""
+        with self._lock:
+            tenant = self._tenants.get(deployment_id, _Tenant())
+            items = sorted(tenant.contexts.values(), key=lambda c: int(c.id))
+        return iter(items)
+
+    def restore(self, context: Context, turns: tuple[Turn, ...] = ()) -> None:
+        """Put a context (and its history) back exactly as it was exported."""
+        with self._lock:
+            tenant = self._tenant(context.deployment_id)
+            if context.id in tenant.contexts:
+                self._unindex(tenant, tenant.contexts[context.id])
+            self._put(tenant, context)
+            tenant.history[context.id] = list(turns)
+
+    # -- internals --------------------------------------------------------------------------
+
+    def _tenant(self, deployment_id: str) -> _Tenant:
+        return self._tenants.setdefault(deployment_id, _Tenant())
+
+    def _put(self, tenant: _Tenant, context: Context) -> None:
+        tenant.contexts[context.id] = context
+        key = _sort_key(context)
+        for index_key in _index_keys(context):
+            tenant.index(index_key).add(key)
+
+    def _unindex(self, tenant: _Tenant, context: Context) -> None:
+        key = _sort_key(context)
+        for index_key in _index_keys(context):
+            index = tenant.indexes[index_key]
+            index.remove(key)
+            if not index:
+                del tenant.indexes[index_key]
+
+    def _replace(self, current: Context, **changes: Any) -> Context:
+        updated = replace(current, **changes)
+        tenant = self._tenants[current.deployment_id]
+        if _same_place(current, updated):  # a title or instructions change: no index moves
+            tenant.contexts[updated.id] = updated
+            return updated
+        self._unindex(tenant, current)
+        self._put(tenant, updated)
+        return updated
+
+
+def _same_place(before: Context, after: Context) -> bool:
+    """Whether a change leaves a context where it was in every index (same key, same lists)."""
+    return (
+        before.last_activity_at == after.last_activity_at
+        and before.status == after.status
+        and before.context_group == after.context_group
+    )
+
+
+def _shorten(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."

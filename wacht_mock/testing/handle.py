@@ -1,0 +1,174 @@
+"""A test's handle on a mock: its URL or app, a fresh tenant, the store, the scripts, the journal.
+
+The pytest fixtures hand one out per test; it can be used without pytest as well.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from wacht_mock.agents import AgentScript, CallRecord
+from wacht_mock.core.journal import Entry, Journal
+from wacht_mock.service.app import create_app
+from wacht_mock.service.auth import deployment_id_for
+from wacht_mock.service.config import MockConfig
+from wacht_mock.service.mock import WachtMock
+from wacht_mock.service.models import Context, Status
+from wacht_mock.service.store import NewContext
+
+
+def new_api_key() -> str:
+    """A fresh, well-formed test key: a deployment of its own."""
+    return f"wk_test_{secrets.token_hex(8)}"
+
+
+class MockHandle:
+    """One test's view of a running mock (reset when the handle is made)."""
+
+    def __init__(self, mock: WachtMock, config: MockConfig, url: str | None = None) -> None:
+        self.mock = mock
+        self.url = url
+        self.api_key = new_api_key()
+        self.allow_violations = False
+        mock.reconfigure(config)
+
+    # -- tenants and contexts ---------------------------------------------------------------
+
+    def new_api_key(self) -> str:
+        """Another deployment, for tests of isolation between tenants."""
+        return new_api_key()
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.api_key}"}
+
+    def create_context(
+        self,
+        title: str = "Test Context",
+        *,
+        system_instructions: str | None = None,
+        context_group: str | None = None,
+        status: Status = "active",
+        api_key: str | None = None,
+    ) -> Context:
+        """Seed a context directly into the store (no HTTP), in this test's tenant by default."""
+        deployment_id = deployment_id_for(api_key or self.api_key)
+        new = NewContext(title, system_instructions, context_group, status)
+        return self.mock.store.create(deployment_id, new)
+
+    def contexts(self, api_key: str | None = None) -> list[Context]:
+        """Every context of a tenant (this test's by default), oldest first."""
+        return list(self.mock.store.contexts(deployment_id_for(api_key or self.api_key)))
+
+    def load_fixtures(self, *paths: str | Path) -> int:
+        return self.mock.load_fixtures(paths)
+
+    # -- scripts ----------------------------------------------------------------------------
+
+    def agent(self, name: str) -> AgentScript:
+        """The script of agent ``name``: ``.reply(...)``, ``.replies(...)``, ``.when(...)``."""
+        return self.mock.engine.agent(name)
+
+    def calls(self, agent_name: str) -> list[CallRecord]:
+        return list(self.agent(agent_name).calls)
+
+    def assert_executed(
+        self, agent_name: str, *, message: str | None = None, times: int | None = None
+    ) -> None:
+        """Assert that ``agent_name`` ran (with ``message``, ``times`` times if given)."""
+        calls = [r.call for r in self.agent(agent_name).calls]
+        matching = [c for c in calls if message is None or c.message == message]
+        wanted = f" with message {message!r}" if message is not None else ""
+        if times is None and not matching:
+            raise AssertionError(
+                f"agent {agent_name!r} was never executed{wanted}; "
+                f"its calls: {[c.message for c in calls]}"
+            )
+        if times is not None and len(matching) != times:
+            raise AssertionError(
+                f"agent {agent_name!r} was executed {len(matching)} times{wanted}, "
+                f"expected {times}; its calls: {[c.message for c in calls]}"
+            )
+
+    # -- journal and failures ---------------------------------------------------------------
+
+    @property
+    def journal(self) -> Journal:
+        return self.mock.journal
+
+    def problems(self) -> list[tuple[Entry, str]]:
+        """What should fail the test: server errors, script problems and, unless allowed,
+        requests that broke the contract."""
+        found = []
+        for entry in self.journal.entries():
+            if entry.error:
+                found.append((entry, entry.error))
+            if not self.allow_violations:
+                found += [(entry, violation) for violation in entry.violations]
+        return found
+
+    def failure_report(self) -> str | None:
+        problems = self.problems()
+        if not problems:
+            return None
+        lines = ["wacht-mock saw what this test did not expect:"]
+        for entry, problem in problems:
+            lines.append(f"  {entry.method} {entry.path} -> {entry.status}: {problem}")
+            if entry.agent_name:
+                lines.append(f"    agent: {entry.agent_name}")
+            if entry.body:
+                lines.append(f"    request body: {entry.body[:500]}")
+        if self.allow_violations is False and any(e.violations for e, _ in problems):
+            lines.append(
+                "  (a test that sends bad requests on purpose: "
+                "@pytest.mark.wacht_mock(allow_violations=True))"
+            )
+        return "\n".join(lines)
+
+    def journal_report(self, last: int = 20) -> str:
+        entries = self.journal.entries()[-last:]
+        return "\n".join(entry.summary() for entry in entries) or "(no requests)"
+
+    # -- clients ----------------------------------------------------------------------------
+
+    def client(self, **options: Any) -> httpx.Client:
+        """An httpx client on this mock, authenticated as this test's tenant."""
+        if self.url is None:
+            raise RuntimeError("an in-process mock has no URL: use async_client()")
+        return httpx.Client(base_url=self.url, headers=self.headers, **options)
+
+    def async_client(self, **options: Any) -> httpx.AsyncClient:
+        """An async httpx client: over the socket, or in-process through the ASGI app."""
+        if self.url is not None:
+            return httpx.AsyncClient(base_url=self.url, headers=self.headers, **options)
+        transport = httpx.ASGITransport(app=create_app(self.mock))
+        return httpx.AsyncClient(
+            transport=transport, base_url="http://wacht-mock", headers=self.headers, **options
+        )
+
+
+def config_with(
+    base: MockConfig,
+    *,
+    fixtures: Iterable[str | Path] | None = None,
+    seed: int | None = None,
+    strict: bool | None = None,
+    ignore_unknown_fields: bool | None = None,
+) -> MockConfig:
+    """``base`` with a test's marker options applied."""
+    changes: dict[str, Any] = {}
+    if fixtures is not None:
+        changes["fixtures"] = (*base.fixtures, *fixtures)
+    if seed is not None:
+        changes["seed"] = seed
+    if strict is not None:
+        changes["strict_agents"] = strict
+    if ignore_unknown_fields is not None:
+        changes["ignore_unknown_fields"] = ignore_unknown_fields
+    return replace(base, **changes)
