@@ -14,18 +14,12 @@ import httpcore  # noqa: F401  (imported before pytester's in-process runs; see 
 import httpx
 import pytest
 
+from tests.helpers import auth
 from wacht_mock.core.clock import FrozenClock
 from wacht_mock.core.server import ServerThread
 from wacht_mock.service.app import create_app
 from wacht_mock.service.config import MockConfig
 from wacht_mock.service.mock import WachtMock
-
-KEY = "wk_test_alpha"
-OTHER_KEY = "wk_test_beta"
-
-
-def auth(key: str = KEY) -> dict[str, str]:
-    return {"Authorization": f"Bearer {key}"}
 
 
 @pytest.fixture

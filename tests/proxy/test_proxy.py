@@ -17,14 +17,13 @@ import httpx
 import pytest
 from starlette.types import Receive, Scope, Send
 
+from tests.broken_servers import KEY, broken_app
+from tests.helpers import auth
 from wacht_mock.contract.drift import DriftItem
 from wacht_mock.core.resources import data_dir
 from wacht_mock.core.server import ServerThread
 from wacht_mock.core.sse import SseEvent, read_events
 from wacht_mock.proxy.server import ContractProxy, ProxyThread
-
-from .broken_servers import KEY, broken_app
-from .conftest import auth
 
 COLLECTION = "/ai/execution-contexts"
 LISTENING = re.compile(r"listening on (http://\S+)")

@@ -8,12 +8,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.helpers import auth
 from wacht_mock import FrozenClock, MockConfig, create_app
 
-from .conftest import auth
-
 pytestmark = pytest.mark.anyio
-FIXTURES = [Path(__file__).resolve().parent.parent / "fixtures"]
+FIXTURES = [Path(__file__).resolve().parents[2] / "fixtures"]
 
 
 async def conversation(seed: int) -> list[bytes]:

@@ -7,9 +7,8 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.helpers import OTHER_KEY, auth
 from wacht_mock import WachtMock
-
-from .conftest import OTHER_KEY, auth
 
 pytestmark = pytest.mark.anyio
 

@@ -11,10 +11,9 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from tests.helpers import auth
 from wacht_mock import __version__
 from wacht_mock.cli.main import main
-
-from .conftest import auth
 
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:

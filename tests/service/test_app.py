@@ -5,9 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from tests.helpers import auth
 from wacht_mock import WachtMock, create_app
-
-from .conftest import auth
 
 pytestmark = pytest.mark.anyio
 

@@ -7,9 +7,8 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.helpers import auth
 from wacht_mock import HttpFault, StreamFault, ToolCall, Usage, WachtMock
-
-from .conftest import auth
 
 pytestmark = pytest.mark.anyio
 

@@ -8,9 +8,8 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.helpers import auth
 from wacht_mock import MockConfig, WachtMock, create_app
-
-from .conftest import auth
 
 pytestmark = pytest.mark.anyio
 TOKEN = {"X-Wacht-Mock-Token": "s3cret"}

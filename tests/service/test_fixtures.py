@@ -11,7 +11,7 @@ from wacht_mock.service.auth import deployment_id_for
 from wacht_mock.service.fixtures import FixtureError
 from wacht_mock.service.store import NewContext
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 
 DEMO = deployment_id_for("wk_test_demo")
 

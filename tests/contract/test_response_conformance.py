@@ -14,14 +14,13 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.broken_servers import broken_app
+from tests.helpers import KEY, auth
 from wacht_mock.contract.validation import ContractValidator
 from wacht_mock.contract.violations import Place
 from wacht_mock.core.resources import data_dir
 from wacht_mock.service.app import create_app
 from wacht_mock.service.mock import WachtMock
-
-from .broken_servers import broken_app
-from .conftest import KEY, auth
 
 pytestmark = pytest.mark.anyio
 

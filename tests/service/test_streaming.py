@@ -11,9 +11,8 @@ import httpx
 import pytest
 from httpx_sse import connect_sse
 
+from tests.helpers import auth
 from wacht_mock import ServerThread, StreamFault, ToolCall, WachtMock, create_app
-
-from .conftest import auth
 
 
 @pytest.fixture(scope="module")

@@ -6,11 +6,10 @@ import httpx
 import pytest
 from starlette.types import Message, Receive, Scope, Send
 
+from tests.helpers import KEY, auth
 from wacht_mock import MockConfig, WachtMock, create_app
 from wacht_mock.core.journal import Entry, Journal, mask_key
 from wacht_mock.core.recording import Recorder
-
-from .conftest import KEY, auth
 
 pytestmark = pytest.mark.anyio
 

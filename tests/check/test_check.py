@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import schemathesis
 
+from tests.broken_servers import BROKEN, KEY, broken_app
 from wacht_mock.check.report import CheckReport
 from wacht_mock.check.runner import CheckOptions, contract_schema, run_check
 from wacht_mock.cli.main import main
@@ -16,8 +17,6 @@ from wacht_mock.core.server import ServerThread
 from wacht_mock.service.app import create_app
 from wacht_mock.service.config import MockConfig
 from wacht_mock.service.mock import WachtMock
-
-from .broken_servers import BROKEN, KEY, broken_app
 
 QUICK = {"max_examples": 3, "seed": 1}
 OPERATIONS = 7

@@ -14,12 +14,11 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.helpers import KEY, auth
 from wacht_mock.contract.validation import ContractValidator
 from wacht_mock.service.app import create_app
 from wacht_mock.service.config import MockConfig
 from wacht_mock.service.mock import WachtMock
-
-from .conftest import KEY, auth
 
 pytestmark = pytest.mark.anyio
 

@@ -7,10 +7,9 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
+from tests.helpers import auth
 from wacht_mock.core.server import ServerThread
 from wacht_mock.service.app import create_app
-
-from .conftest import auth
 
 
 def test_every_operation_over_a_socket(live_server: ServerThread) -> None:
