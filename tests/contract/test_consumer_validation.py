@@ -85,7 +85,8 @@ BAD = [
         EXECUTE,
         400,
         "Invalid request body: /execution_type: Exactly one execution_type variant must be "
-        "provided: new_message, continue or stream, got none",
+        "provided: new_message, continue, stream, user_input_response, approval_response, "
+        "platform_function_result or cancel, got none",
         "body /execution_type",
         execute({}),
     ),
@@ -95,7 +96,8 @@ BAD = [
         EXECUTE,
         400,
         "Invalid request body: /execution_type: Exactly one execution_type variant must be "
-        "provided: new_message, continue or stream, got 2: 'new_message' and 'stream'; "
+        "provided: new_message, continue, stream, user_input_response, approval_response, "
+        "platform_function_result or cancel, got 2: 'new_message' and 'stream'; "
         "send one variant per request",
         "body /execution_type",
         execute({"new_message": {"message": "a"}, "stream": {"message": "b"}}),

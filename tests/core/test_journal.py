@@ -43,7 +43,7 @@ async def test_violations_and_script_steps_are_noted(mock: WachtMock) -> None:
         await c.post(f"/ai/execution-contexts/{context['id']}/execute", json=body)
     bad, _, executed = mock.journal.entries()
     assert bad.violations == (
-        "contract violation: Invalid request body: /title: expected a string, got 1",
+        "contract violation: Invalid request body: /title: expected a string, got 1 (an integer)",
     )
     assert executed.agent_name == "bot"
     assert executed.script is not None

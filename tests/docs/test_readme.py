@@ -12,7 +12,7 @@ from wacht_mock import ApiError, MockConfig, WachtMock, create_app
 from wacht_mock.agents import RenderedReply
 from wacht_mock.core.server import ServerThread
 from wacht_mock.service.auth import deployment_id_for
-from wacht_mock.service.payloads import ExecuteRequest, validate
+from wacht_mock.service.requests import ExecuteRequest
 from wacht_mock.service.store import NewContext
 
 from .readme import README, Block, blocks, json_values, matches
@@ -94,10 +94,7 @@ def test_the_yaml_script_answers_as_the_readme_says(tmp_path: Path) -> None:
     context = mock.store.create("1", NewContext("Support"))
 
     def say(agent: str, message: str) -> RenderedReply:
-        request = validate(
-            ExecuteRequest,
-            {"agent_name": agent, "execution_type": {"new_message": {"message": message}}},
-        )
+        request = ExecuteRequest(agent, "new_message", message)
         return mock.executions.execute("1", context.id, request).reply
 
     refund = say("support-bot", "I want a refund")

@@ -83,7 +83,7 @@ async def test_settings(control: httpx.AsyncClient) -> None:
     changed = await control.put(
         "/_mock/settings", json={"seed": 9, "strict_agents": True}, headers=TOKEN
     )
-    assert changed.json() == {"seed": 9, "strict_agents": True}
+    assert changed.json() == {"seed": 9, "strict_agents": True, "profile": "guide"}
     bad = await control.put("/_mock/settings", json={"seed": "9"}, headers=TOKEN)
     assert bad.status_code == 400
 

@@ -109,7 +109,8 @@ async def test_list_defaults(client: httpx.AsyncClient) -> None:
         ({"limit": "ten"}, "'limit'"),
         ({"limit": "1.5"}, "'limit'"),
         ({"offset": -1}, "'offset': expected an integer of at least 0"),
-        ({"status": "running"}, "'status': expected one of active, inactive, archived"),
+        ({"status": "paused"}, "'status': expected one of active, inactive, archived"),
+        ({"status": "running"}, "'running' is a run state of the platform dialect"),
         ([("limit", "1"), ("limit", "2")], "given 2 times"),
     ],
 )

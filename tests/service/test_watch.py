@@ -7,7 +7,6 @@ from pathlib import Path
 
 from wacht_mock import MockConfig, WachtMock
 from wacht_mock.service.auth import deployment_id_for
-from wacht_mock.service.payloads import ExecuteRequest, validate
 from wacht_mock.service.store import NewContext
 from wacht_mock.service.watch import FixtureWatcher
 
@@ -15,7 +14,7 @@ from wacht_mock.service.watch import FixtureWatcher
 def reply_of(mock: WachtMock) -> str:
     context = mock.store.create("1", NewContext("t"))
     body = {"agent_name": "bot", "execution_type": {"new_message": {"message": "hi"}}}
-    return mock.executions.execute("1", context.id, validate(ExecuteRequest, body)).reply.text
+    return mock.executions.execute("1", context.id, mock.requests.execute(body).value).reply.text
 
 
 def write(path: Path, text: str, stamp: int) -> None:

@@ -95,7 +95,9 @@ def _plan(spec: PlanSpec, path: str) -> Plan | None:
 def _tool_call(spec: ToolCallSpec, path: str) -> ToolCall:
     result = spec.result if "result" in spec.model_fields_set else NO_RESULT
     with at(path):
-        return ToolCall(spec.name, spec.args, spec.id, result)
+        return ToolCall(
+            spec.name, spec.args, spec.id, result, spec.requires_approval, spec.client_executed
+        )
 
 
 def _usage(spec: ReplySpec) -> Usage | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-CallKind = Literal["new_message", "continue", "stream"]
+CallKind = Literal["new_message", "continue", "stream", "user_input_response"]
 
 
 @dataclass(frozen=True)

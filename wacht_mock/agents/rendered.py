@@ -20,6 +20,8 @@ class RenderedToolCall:
     args: dict[str, Any]
     result: Any = None
     has_result: bool = False
+    requires_approval: bool = False
+    client_executed: bool = False
 
 
 @dataclass(frozen=True)

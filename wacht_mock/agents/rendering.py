@@ -60,7 +60,15 @@ def _tool_call(tool_call: ToolCall, call: AgentCall, faker: Faker) -> RenderedTo
     args = render_templates_in(tool_call.args, call, faker)
     call_id = tool_call.id or f"call_{faker.hexify('^' * 24)}"
     result = copy.deepcopy(tool_call.result) if tool_call.has_result else None
-    return RenderedToolCall(call_id, tool_call.name, args, result, tool_call.has_result)
+    return RenderedToolCall(
+        call_id,
+        tool_call.name,
+        args,
+        result,
+        tool_call.has_result,
+        tool_call.requires_approval,
+        tool_call.client_executed,
+    )
 
 
 def _content(text: str | None, ask: str | None, structured: object) -> str:

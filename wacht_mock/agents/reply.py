@@ -40,18 +40,30 @@ class ToolCall:
 
     With a `result` (any JSON, null included), the agent called the tool, got the
     result back and then wrote the reply's text. `id` defaults to a seeded `call_…`.
+    `requires_approval`: the run stops `waiting_for_input` until an
+    `approval_response` allows the tool. `client_executed`: the client runs the
+    tool, and the run waits for its `platform_function_result` (no `result` here).
     """
 
     name: str
     args: Mapping[str, Any] = field(default_factory=dict)
     id: str | None = None
     result: Any = NO_RESULT
+    requires_approval: bool = False
+    client_executed: bool = False
 
     def __post_init__(self) -> None:
         if not self.name:
             raise InvalidScript.at("name", "a tool call needs a name")
         with at("args"):
             check_templates_in(self.args)
+        for name in ("requires_approval", "client_executed"):
+            if type(getattr(self, name)) is not bool:
+                raise InvalidScript.at(name, f"must be true or false, not {getattr(self, name)!r}")
+        if self.client_executed and self.has_result:
+            raise InvalidScript.at(
+                "result", "a client-executed tool call gets its result from the client, not here"
+            )
 
     @property
     def has_result(self) -> bool:

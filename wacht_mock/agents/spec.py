@@ -54,6 +54,8 @@ class ToolCallSpec(SpecModel):
     args: dict[str, Any] = Field(default_factory=dict)
     id: str | None = None
     result: Any = None
+    requires_approval: bool = False
+    client_executed: bool = False
 
 
 class UsageSpec(SpecModel):

@@ -37,7 +37,7 @@ from schemathesis.engine import events, from_schema
 from schemathesis.schemas import BaseSchema
 
 from wacht_mock.check.report import PHASES, CheckReport, write_junit
-from wacht_mock.contract.documents import contract_path, load_contract
+from wacht_mock.contract.documents import PROFILES, Profile, contract_path, load_contract
 from wacht_mock.contract.drift import folded
 from wacht_mock.contract.validation import ContractValidator
 from wacht_mock.contract.violations import Violation
@@ -60,6 +60,7 @@ def contract_schema(
     api_key: str | None = None,
     *,
     contract: str | Path | None = None,
+    profile: Profile = "guide",
     max_examples: int = DEFAULT_MAX_EXAMPLES,
     seed: int | None = None,
     phases: Sequence[str] = PHASES,
@@ -71,9 +72,11 @@ def contract_schema(
     Every check is on, with positive and negative data; the contract's worded rules are added as
     a check of their own. ``api_key`` authenticates every generated request (schemathesis still
     sends the negative "no key" cases). ``read_only`` leaves out POST, PUT, PATCH and DELETE, and
-    never sends them as undocumented methods either: for servers holding real data.
+    never sends them as undocumented methods either: for servers holding real data. ``profile``
+    picks the packaged contract of a dialect (``guide`` or ``platform``); ``contract`` names
+    another document.
     """
-    path = Path(contract) if contract is not None else contract_path()
+    path = Path(contract) if contract is not None else contract_path(profile)
     if not path.is_file():
         raise ValueError(f"no contract at {path}")
     config = schemathesis.Config.from_dict(
@@ -181,6 +184,7 @@ class CheckOptions:
     base_url: str | None = None
     api_key: str | None = None
     contract: Path | None = None
+    profile: Profile = "guide"
     max_examples: int = DEFAULT_MAX_EXAMPLES
     seed: int | None = None
     phases: tuple[str, ...] = PHASES
@@ -198,6 +202,7 @@ def run_check(options: CheckOptions, progress: Callable[[str], None] | None = No
             base_url,
             api_key,
             contract=options.contract,
+            profile=options.profile,
             max_examples=options.max_examples,
             seed=seed,
             phases=options.phases,
@@ -250,7 +255,8 @@ def _target(options: CheckOptions, seed: int) -> Iterator[tuple[str, str | None]
         return
     if options.base_url is not None:
         raise ValueError("--against-mock checks a mock of its own: leave out --base-url")
-    app = create_app(MockConfig(seed=seed))  # the same seed: the same generated replies
+    # The same seed: the same generated replies; the same profile: the dialect checked.
+    app = create_app(MockConfig(seed=seed, profile=options.profile))
     with _quiet("uvicorn.error"), ServerThread(app) as server:
         yield server.url, options.api_key or MOCK_KEY
 
@@ -279,7 +285,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"API key for every request (default: ${API_KEY_VARIABLE})",
     )
     parser.add_argument(
-        "--contract", type=Path, metavar="PATH", help="OpenAPI document (default: the packaged one)"
+        "--profile",
+        choices=PROFILES,
+        default="guide",
+        help="the dialect to check: guide (the documented API, contracts/wacht-api.yaml) or "
+        "platform (the published SDKs, contracts/wacht-platform.yaml); default %(default)s",
+    )
+    parser.add_argument(
+        "--contract", type=Path, metavar="PATH", help="OpenAPI document (default: the profile's)"
     )
     parser.add_argument(
         "--max-examples",
@@ -328,6 +341,7 @@ def options_from(args: argparse.Namespace) -> CheckOptions:
         base_url=args.base_url,
         api_key=args.api_key,
         contract=args.contract,
+        profile=args.profile,
         max_examples=args.max_examples,
         seed=args.seed,
         phases=args.phases,

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from wacht_mock._version import __version__
 from wacht_mock.agents import ScriptError
+from wacht_mock.contract.documents import PROFILES
 from wacht_mock.core.clock import FrozenClock, SystemClock
 from wacht_mock.core.journal import DEFAULT_JOURNAL_SIZE
 from wacht_mock.core.server import DEFAULT_HOST, DEFAULT_PORT, ServerThread
@@ -53,6 +54,13 @@ def _add_serve(serve: argparse.ArgumentParser) -> None:
     )
     serve.add_argument("--port", type=int, default=DEFAULT_PORT, help="0 picks a free port")
     serve.add_argument("--seed", type=int, help="seed for generated replies and data")
+    serve.add_argument(
+        "--profile",
+        choices=PROFILES,
+        default=os.environ.get("WACHT_MOCK_PROFILE", "guide"),
+        help="the dialect spoken: guide, the documented API, or platform, the published SDKs "
+        "(default: %(default)s, or $WACHT_MOCK_PROFILE)",
+    )
     serve.add_argument(
         "--keys", nargs="+", metavar="KEY", help="accept only these API keys (default: any wk_ key)"
     )
@@ -105,6 +113,7 @@ def config_from(args: argparse.Namespace) -> MockConfig:
     clock = FrozenClock.parse(args.frozen_time) if args.frozen_time else SystemClock()
     return MockConfig(
         seed=args.seed,
+        profile=args.profile,
         api_keys=args.keys,
         clock=clock,
         ignore_unknown_fields=args.ignore_unknown_fields,
@@ -122,7 +131,11 @@ def _serve(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, lambda sig, frame: stopping.set())
     watcher = FixtureWatcher(app.state.mock, _say).start() if args.watch else None
     with ServerThread(app, args.host, args.port) as server:
-        print(f"wacht-mock {__version__} listening on {server.url} (Ctrl-C to stop)", flush=True)
+        print(
+            f"wacht-mock {__version__} listening on {server.url} "
+            f"(profile {config.profile}; Ctrl-C to stop)",
+            flush=True,
+        )
         if config.control_token:
             shown = (
                 config.control_token

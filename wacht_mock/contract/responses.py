@@ -8,6 +8,7 @@ for each Server-Sent Event and :meth:`~ResponseCheck.finish`); a whole response 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from functools import cached_property
 from typing import Any, Protocol
 
@@ -152,9 +153,37 @@ class ResponseCheck:
             return self._malformed(place, exc)
         found = self.check(self._content.pointer, data, place)
         found += rules.response_rules(
-            self.operation.operation_id, self.request, self.status, data, place
+            self.operation.operation_id, self._kept_request(), self.status, data, place
         )
         return found
+
+    def _kept_request(self) -> Request:
+        """The request as the contract says the server keeps it, for the echo rules.
+
+        Null is "absent" (a create takes the default, an update changes nothing), a field the
+        request schema does not name or a value it refuses was ignored (as the platform server
+        did), and a create's absent fields take the schema's ``default``.
+        """
+        body, sent = self.operation.body, self.request.json
+        if body is None or not isinstance(sent, dict):
+            return self.request
+        pointer = f"{body.pointer}/application~1json/schema"
+        schema = self.validator.document.follow(pointer)
+        properties = schema.value.get("properties", {}) if isinstance(schema.value, dict) else {}
+        kept = {
+            name: value
+            for name, value in sent.items()
+            if name in properties
+            and value is not None
+            and self.validator.validator(f"{schema.pointer}/properties/{escape(name)}").is_valid(
+                value
+            )
+        }
+        if self.operation.operation_id == "createExecutionContext":
+            for name, spec in properties.items():
+                if name not in kept and "default" in spec:
+                    kept[name] = spec["default"]
+        return replace(self.request, json=kept)
 
     def event(self, event: SseEvent) -> list[Violation]:
         """One Server-Sent Event of a streamed body."""

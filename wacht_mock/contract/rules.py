@@ -3,9 +3,10 @@
 Each comes from a description in ``contracts/wacht-api.yaml``: an error's ``code`` is the HTTP
 status; a page echoes its ``limit`` and ``offset`` and holds at most ``limit`` items; the list
 filters by ``status`` and ``context_group`` and is ordered by ``last_activity_at``, then ``id``,
-newest first; create and update answer what was sent; a stream's ids count up from "1", it starts
-with ``message_start``, ends with ``message_end`` or ``error``, and its ``content_delta`` texts add
-up to the reply's content. A rule never fires on a body the schema already refused to read.
+newest first; create and update answer what was sent (null is absent); a stream's ids count up
+from "1", it starts with ``message_start``, ends with ``message_end`` or ``error``, and its
+``content_delta`` texts add up to the reply's content. A rule never fires on a body the schema
+already refused to read.
 """
 
 from __future__ import annotations
@@ -166,7 +167,7 @@ def _same_id(request: Request, data: dict[str, Any], place: Place) -> list[Viola
 def _created(request: Request, data: dict[str, Any], place: Place) -> list[Violation]:
     if not isinstance(request.json, dict):
         return []
-    sent = {**CONTEXT_FIELDS, "status": "active", **request.json}
+    sent = {**CONTEXT_FIELDS, **request.json}
     return _echo(place, data, sent, "as created")
 
 

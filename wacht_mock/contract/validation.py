@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
+import jsonschema_rs
 from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
@@ -88,6 +89,8 @@ class ContractValidator:
         resource = DRAFT202012.create_resource(raw)
         self._registry: Registry[Any] = Registry().with_resource(CONTRACT_URI, resource)
         self._validators: dict[str, Draft202012Validator] = {}
+        self._raw = raw
+        self._fast: dict[str, Any] = {}
 
     # -- schemas ------------------------------------------------------------------------------
 
@@ -115,6 +118,30 @@ class ContractValidator:
 
     def operation(self, method: str, path: str) -> Operation | None:
         return find(self.operations, method, path)[0]
+
+    def by_id(self, operation_id: str) -> Operation:
+        """The operation with this ``operationId`` (a ``KeyError`` names it when there is none)."""
+        for operation in self.operations:
+            if operation.operation_id == operation_id:
+                return operation
+        raise KeyError(f"the contract has no operation {operation_id!r}")
+
+    def request_body(self, operation_id: str, data: Any) -> list[Violation]:
+        """Violations of a parsed JSON request body, all of them, unknown fields included.
+
+        A valid body costs a microsecond (a compiled Rust validator answers first); only a body
+        that fails is walked again, by the Python validator, for messages a person can act on.
+        """
+        operation = self.by_id(operation_id)
+        assert operation.body is not None, f"{operation_id} takes no body"
+        pointer = f"{operation.body.pointer}/application~1json/schema"
+        fast = self._fast.get(pointer)
+        if fast is None:
+            fast = jsonschema_rs.validator_for({**self._raw, "$ref": "#" + pointer})
+            self._fast[pointer] = fast
+        if fast.is_valid(data):
+            return []
+        return list(self.check(pointer, data, Place("request", operation.label, "body")))
 
     def validate_request(
         self,

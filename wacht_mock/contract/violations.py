@@ -200,6 +200,8 @@ class Describer:
             index = self._closest(error, variants)
         chosen = [sub for sub in error.context if sub.relative_schema_path[0] == index]
         found = self.describe(chosen)
+        if _nullable(variants):  # "X or null": the value is a wrong X, nothing else to say
+            return found
         hint = f"closest variant: {names[index]}"
         return [_with_hint(violation, hint) for violation in found]
 
@@ -215,6 +217,12 @@ class Describer:
             return wrong_kind, shallow, len(errors), index
 
         return min(range(len(variants)), key=score)
+
+
+def _nullable(variants: Sequence[Any]) -> bool:
+    """Whether the variants are one schema and null (how a nullable field is written)."""
+    nulls = [v for v in variants if isinstance(v, dict) and v.get("type") == "null"]
+    return len(variants) == 2 and len(nulls) == 1
 
 
 def _wrong_kind(error: ValidationError) -> bool:

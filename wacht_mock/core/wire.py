@@ -56,3 +56,8 @@ def typed_value(raw: str, schema: dict[str, Any]) -> tuple[Any, str]:
 def escape(part: str) -> str:
     """A key as one JSON pointer segment."""
     return part.replace("~", "~0").replace("/", "~1")
+
+
+def unescape(part: str) -> str:
+    """One JSON pointer segment as the key it names."""
+    return part.replace("~1", "/").replace("~0", "~")

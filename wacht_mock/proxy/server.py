@@ -32,6 +32,7 @@ import uvicorn
 from starlette.types import Receive, Scope, Send
 
 from wacht_mock._version import __version__
+from wacht_mock.contract.documents import PROFILES, Profile, contract_path
 from wacht_mock.contract.drift import DriftReport
 from wacht_mock.contract.responses import ResponseCheck
 from wacht_mock.contract.validation import ContractValidator
@@ -86,6 +87,7 @@ class ContractProxy:
         upstream: str,
         *,
         contract: Path | None = None,
+        profile: Profile = "guide",
         fail_on_violation: bool = False,
         ignore_unknown_fields: bool = False,
         journal_size: int = DEFAULT_JOURNAL_SIZE,
@@ -95,7 +97,9 @@ class ContractProxy:
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ValueError(f"--upstream must be an http(s) URL, got {upstream!r}")
         self.upstream = upstream.rstrip("/")
-        self.validator = ContractValidator(contract, ignore_unknown_fields=ignore_unknown_fields)
+        self.validator = ContractValidator(
+            contract or contract_path(profile), ignore_unknown_fields=ignore_unknown_fields
+        )
         self.fail_on_violation = fail_on_violation
         self.timeout = timeout
         self.journal = Journal(journal_size)
@@ -331,7 +335,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="answer 502 (in the error envelope) for an upstream response that breaks the contract",
     )
     parser.add_argument(
-        "--contract", type=Path, metavar="PATH", help="OpenAPI document (default: the packaged one)"
+        "--profile",
+        choices=PROFILES,
+        default="guide",
+        help="the dialect the upstream speaks: guide or platform (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--contract", type=Path, metavar="PATH", help="OpenAPI document (default: the profile's)"
     )
     parser.add_argument(
         "--ignore-unknown-fields",
@@ -353,6 +363,7 @@ def handle(args: argparse.Namespace) -> int:
     proxy = ContractProxy(
         args.upstream,
         contract=args.contract,
+        profile=args.profile,
         fail_on_violation=args.fail_on_violation,
         ignore_unknown_fields=args.ignore_unknown_fields,
         timeout=args.timeout,

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from wacht_mock.agents.calllog import CALL_LOG_SIZE
+from wacht_mock.contract.documents import PROFILES, Profile
 from wacht_mock.core.body import MAX_BODY_BYTES
 from wacht_mock.core.clock import Clock, SystemClock
 from wacht_mock.core.journal import DEFAULT_JOURNAL_SIZE
@@ -22,6 +23,8 @@ class MockConfig:
     ``strict_agents`` turns an execute for an agent without a script into a 404.
     ``control_token``: ``None`` keeps the control API (``/_mock/``) off. ``journal_size`` and
     ``call_log_size`` bound the request journal and each agent's call log (newest kept).
+    ``profile``: the dialect spoken, ``guide`` (the documented API) or ``platform`` (the
+    published SDKs and the server they were written for).
     """
 
     seed: int | None = None
@@ -34,3 +37,8 @@ class MockConfig:
     call_log_size: int = CALL_LOG_SIZE
     control_token: str | None = None
     fixtures: Sequence[str | Path] = ()
+    profile: Profile = "guide"
+
+    def __post_init__(self) -> None:
+        if self.profile not in PROFILES:
+            raise ValueError(f"profile must be one of {', '.join(PROFILES)}, got {self.profile!r}")

@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 
 from wacht_mock._version import __version__
+from wacht_mock.contract.documents import PROFILES
 from wacht_mock.core.body import read_json
 from wacht_mock.core.errors import BadRequest, Unauthorized
 from wacht_mock.core.wire import CONTROL_PREFIX
@@ -50,27 +51,48 @@ async def fixtures(request: Request) -> Response:
     mock = _mock(request)
     try:
         document = FixtureFile.model_validate(await read_json(request))
-        made = apply(document, mock.store, mock.engine, mock.engine.seed, "control API")
+        made = apply(
+            document,
+            mock.store,
+            mock.engine,
+            mock.engine.seed,
+            "control API",
+            mock.profile.new_status,
+        )
     except (ValidationError, FixtureError) as exc:
         raise BadRequest(f"Not a valid fixture document: {exc}") from None
     return JSONResponse({"contexts_created": made})
 
 
 async def settings(request: Request) -> Response:
-    """``{"seed": int | null, "strict_agents": bool}``: read, or change what is sent."""
+    """``{"seed": int | null, "strict_agents": bool, "profile": "guide" | "platform"}``: read,
+    or change what is sent (a reset goes back to the configured values)."""
     mock = _mock(request)
     if request.method == "PUT":
         changes = await read_json(request)
-        if not isinstance(changes, dict) or set(changes) - {"seed", "strict_agents"}:
-            raise BadRequest('Send {"seed": int | null, "strict_agents": bool}')
+        if not isinstance(changes, dict) or set(changes) - {"seed", "strict_agents", "profile"}:
+            raise BadRequest(
+                'Send {"seed": int | null, "strict_agents": bool, "profile": "guide" | "platform"}'
+            )
         _apply_settings(mock, changes)
-    return JSONResponse({"seed": mock.engine.seed, "strict_agents": mock.engine.strict})
+    return JSONResponse(
+        {
+            "seed": mock.engine.seed,
+            "strict_agents": mock.engine.strict,
+            "profile": mock.profile.name,
+        }
+    )
 
 
 def _apply_settings(mock: WachtMock, changes: dict[str, Any]) -> None:
     seed, strict = changes.get("seed", mock.engine.seed), changes.get("strict_agents", False)
     if (seed is not None and type(seed) is not int) or type(strict) is not bool:
         raise BadRequest('"seed" must be an integer or null, "strict_agents" a boolean')
+    profile = changes.get("profile", mock.profile.name)
+    if profile not in PROFILES:
+        raise BadRequest(f'"profile" must be one of {", ".join(PROFILES)}, got {profile!r}')
+    if profile != mock.profile.name:
+        mock.speak(profile)
     mock.engine.seed = seed
     if "strict_agents" in changes:
         mock.engine.strict = strict

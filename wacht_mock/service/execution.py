@@ -3,10 +3,18 @@
 The service looks up the context, asks the engine for the scripted reply, records the turns and
 the context's new ``execution_state`` in the store, and hands back an :class:`Execution` that the
 routes render as JSON or as a stream. It knows nothing of HTTP beyond raising :class:`ApiError`.
+
+A run can pause: a scripted tool call that ``requires_approval`` (until an ``approval_response``
+allows it) or that is ``client_executed`` (until a ``platform_function_result`` brings its
+result) leaves the context ``waiting_for_input`` with the rest of the reply held; the answer
+resumes it. A scripted ``ask`` waits for a ``user_input_response`` (or a new message). ``cancel``
+ends a waiting run, or a stream in flight, as ``interrupted``.
 """
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from dataclasses import dataclass, replace
 from http import HTTPStatus
 from typing import Any
@@ -19,70 +27,250 @@ from wacht_mock.agents import (
     HistoryTurn,
     HttpFault,
     RenderedReply,
+    RenderedToolCall,
     ScriptError,
     StreamFault,
 )
-from wacht_mock.core.errors import ApiError, Conflict, ScriptProblem
+from wacht_mock.core.errors import ApiError, BadRequest, Conflict, ScriptProblem
 from wacht_mock.service.models import (
     Block,
     Context,
     ExecutionState,
+    ExecutionStatus,
     FileBlock,
+    PendingInput,
     ReasoningBlock,
     TextBlock,
     ToolCallBlock,
     ToolResultBlock,
     Turn,
 )
-from wacht_mock.service.payloads import ExecuteRequest
+from wacht_mock.service.profiles import DialectProfile, dialect
+from wacht_mock.service.requests import ExecuteRequest
 from wacht_mock.service.store import Store
+
+StreamKey = tuple[str, str]
+#: The variant that answers each kind of pause.
+ANSWERS = {"approval": "approval_response", "function_result": "platform_function_result"}
 
 
 @dataclass(frozen=True)
 class Execution:
-    """What an execute call produced: its ids, the reply, and the JSON the client gets."""
+    """What an execute call produced: its ids, the reply, and the JSON the client gets.
+
+    ``reply`` is None for a ``cancel``, which ends a run without a reply.
+    """
 
     execution_id: str
     conversation_id: str
     message_id: str
-    status: str
-    reply: RenderedReply
+    status: ExecutionStatus
+    reply: RenderedReply | None
     context: Context
 
     @property
     def stream_fault(self) -> StreamFault | None:
-        fault = self.reply.fault
+        fault = self.reply.fault if self.reply else None
         return fault if isinstance(fault, StreamFault) else None
 
 
 class ExecutionService:
     """Runs ``execute`` requests against a store with an engine."""
 
-    def __init__(self, store: Store, engine: Engine) -> None:
+    def __init__(self, store: Store, engine: Engine, profile: DialectProfile | None = None) -> None:
         self.store = store
         self.engine = engine
+        self.profile = profile or dialect("guide")
+        self._streams: dict[StreamKey, threading.Event] = {}
+        self._lock = threading.Lock()
 
     def execute(self, deployment_id: str, context_id: str, request: ExecuteRequest) -> Execution:
         context = self.store.get(deployment_id, context_id)
-        _check_can_execute(context, request)
+        if request.kind == "cancel":
+            return self._cancel(context)
+        self._check_can_execute(context, request)
+        if request.kind == "approval_response":
+            return self._approve(context, request)
+        if request.kind == "platform_function_result":
+            return self._deliver(context, request)
         history = self.store.turns(deployment_id, context_id)
         reply = self._respond(_call(request, context, history))
         if isinstance(reply.fault, HttpFault):
             raise _http_fault(reply.fault, reply.source)
         if request.kind != "stream" and reply.fault is not None:
             reply = replace(reply, fault=None)  # a stream fault means nothing to a JSON answer
-        ids = self.store.ids
-        execution_id = ids.next()
-        conversation_id = context.conversation_id or ids.next()
-        failed = reply.fault is not None
-        status = "failed" if failed else reply.status
-        user = _user_turn(self.store, request, execution_id)
-        agent = () if failed else _agent_turns(self.store, reply, execution_id)
-        message_id = agent[-1].id if agent else ids.next()  # the reply is the last agent turn
-        turns = user + agent
-        state = _state(execution_id, conversation_id, request.agent_name, status, reply)
-        updated = self.store.record_execution(deployment_id, context_id, turns, state)
-        return Execution(execution_id, conversation_id, message_id, status, reply, updated)
+        run = self._new_run(context, request.agent_name)
+        user = _user_turn(self.store, request, run.execution_id)
+        if reply.fault is not None:
+            return self._finish(run, user, reply, "failed")
+        return self._run(run, user, reply)
+
+    def _new_run(self, context: Context, agent: str, **changes: Any) -> _Run:
+        """A new execution's ids (made before its turns', so ids follow the dialogue)."""
+        execution_id = self.store.ids.next()
+        conversation_id = context.conversation_id or self.store.ids.next()
+        return _Run(replace(context, **changes), agent, execution_id, conversation_id)
+
+    # -- a run, and where it pauses -----------------------------------------------------------
+
+    def _run(self, run: _Run, before: tuple[Turn, ...], reply: RenderedReply) -> Execution:
+        """Record the reply, or as much of it as comes before a pause."""
+        execution_id = run.execution_id
+        pause = _pause(reply, run.context.always_allowed)
+        if pause is None:
+            agent_turns = _agent_turns(self.store, reply, execution_id)
+            return self._finish(run, before + agent_turns, reply, None)
+        kind, waiting = pause
+        blocks: list[Block] = [ReasoningBlock(reply.reasoning)] if reply.reasoning else []
+        blocks += [ToolCallBlock(c.id, c.name, c.args) for c in reply.tool_calls]
+        asked = _turn(self.store, execution_id, "assistant", blocks)
+        names = ", ".join(sorted({c.name for c in waiting}))
+        pending = PendingInput(
+            message=f"Approve the tool call(s): {names}"
+            if kind == "approval"
+            else f"Run the tool call(s) and send their result: {names}",
+            kind=kind,
+            request_message_id=asked.id if kind == "approval" else None,
+            execution_id=execution_id if kind == "function_result" else None,
+            tool_calls=tuple(ToolCallBlock(c.id, c.name, c.args) for c in waiting),
+        )
+        shown = replace(reply, text="", stop_reason="tool_use", status="waiting_for_input")
+        return self._record(
+            run, (*before, asked), shown, pending, "waiting_for_input", held=reply, message=asked
+        )
+
+    def _finish(
+        self,
+        run: _Run,
+        turns: tuple[Turn, ...],
+        reply: RenderedReply,
+        status: ExecutionStatus | None,
+    ) -> Execution:
+        final: ExecutionStatus = status or reply.status
+        pending = PendingInput(reply.ask) if final == "waiting_for_input" and reply.ask else None
+        agent_turns = [t for t in turns if t.role != "user"]
+        message = agent_turns[-1] if agent_turns else None
+        return self._record(run, turns, reply, pending, final, message=message)
+
+    def _record(
+        self,
+        run: _Run,
+        turns: tuple[Turn, ...],
+        reply: RenderedReply | None,
+        pending: PendingInput | None,
+        final: ExecutionStatus,
+        *,
+        held: RenderedReply | None = None,
+        message: Turn | None = None,
+    ) -> Execution:
+        context = run.context
+        fault = reply.fault if reply else None
+        state = ExecutionState(
+            execution_id=run.execution_id,
+            conversation_id=run.conversation_id,
+            agent_name=run.agent,
+            status=final,
+            pending_input_request=pending,
+            error_message=fault.message if isinstance(fault, StreamFault) else None,
+            error_code=fault.code if isinstance(fault, StreamFault) else None,
+        )
+        changes: dict[str, Any] = {"held": held, "always_allowed": context.always_allowed}
+        if self.profile.status_is_run_state:
+            changes["status"] = final
+        updated = self.store.record_execution(
+            context.deployment_id, context.id, turns, state, changes
+        )
+        # The reply is the last agent turn; a run without one still gets a message id.
+        message_id = message.id if message else self.store.ids.next()
+        return Execution(run.execution_id, run.conversation_id, message_id, final, reply, updated)
+
+    # -- answers to a paused run --------------------------------------------------------------
+
+    def _approve(self, context: Context, request: ExecuteRequest) -> Execution:
+        pending = _pending(context, "approval", "approval_response")
+        if request.request_message_id != pending.request_message_id:
+            raise Conflict(
+                f"Execution context {context.id} waits for the approval of message "
+                f"{pending.request_message_id}, not {request.request_message_id}"
+            )
+        approved = {a.tool_name for a in request.approvals}
+        missing = sorted({c.name for c in pending.tool_calls} - approved)
+        if missing:
+            raise BadRequest(
+                "Invalid request body: approval_response/approvals: no approval for "
+                + ", ".join(repr(name) for name in missing)
+            )
+        always = {a.tool_name for a in request.approvals if a.mode == "allow_always"}
+        held = _held(context)
+        run = self._new_run(
+            context, _agent_of(context), always_allowed=context.always_allowed | always
+        )
+        approved_calls = tuple(
+            replace(c, requires_approval=c.requires_approval and c.name not in approved)
+            for c in held.tool_calls
+        )
+        rest = replace(held, tool_calls=approved_calls)
+        if _pause(rest, run.context.always_allowed) is not None:  # the client's tools remain
+            return self._run(run, (), rest)
+        return self._resume(run, held, {})
+
+    def _deliver(self, context: Context, request: ExecuteRequest) -> Execution:
+        pending = _pending(context, "function_result", "platform_function_result")
+        if request.execution_id != pending.execution_id:
+            raise Conflict(
+                f"Execution context {context.id} waits for the result of execution "
+                f"{pending.execution_id}, not {request.execution_id}"
+            )
+        held = _held(context)
+        run = self._new_run(context, _agent_of(context))
+        return self._resume(
+            run, held, {call.call_id: request.result for call in pending.tool_calls}
+        )
+
+    def _resume(self, run: _Run, held: RenderedReply, delivered: dict[str, Any]) -> Execution:
+        """The rest of a paused run: the tool results, then the agent's answer."""
+        turns = _resumed_turns(self.store, held, run.execution_id, delivered)
+        answer = replace(held, tool_calls=(), reasoning=None)
+        return self._finish(run, turns, answer, None)
+
+    def _cancel(self, context: Context) -> Execution:
+        key = (context.deployment_id, context.id)
+        with self._lock:
+            live = self._streams.get(key)
+        state = context.execution_state
+        waiting = state is not None and state.status == "waiting_for_input"
+        if live is None and not waiting:
+            raise Conflict(f"Execution context {context.id} has no run to cancel")
+        if live is not None:
+            live.set()
+        run = self._new_run(context, _agent_of(context))
+        return self._record(run, (), None, None, "interrupted")
+
+    # -- streams ------------------------------------------------------------------------------
+
+    def stream_started(self, execution: Execution) -> threading.Event:
+        """A stream of ``execution`` is in flight; ``cancel`` sets the event it returns."""
+        cancelled = threading.Event()
+        context = execution.context
+        with self._lock:
+            self._streams[(context.deployment_id, context.id)] = cancelled
+        if self.profile.status_is_run_state:
+            self.store.update(context.deployment_id, context.id, {"status": "running"}, touch=False)
+        return cancelled
+
+    def stream_ended(self, execution: Execution, cancelled: threading.Event) -> None:
+        context = execution.context
+        key = (context.deployment_id, context.id)
+        with self._lock:
+            if self._streams.get(key) is cancelled:
+                del self._streams[key]
+        if cancelled.is_set() or not self.profile.status_is_run_state:
+            return
+        with contextlib.suppress(ApiError):  # deleted while it streamed: nothing left to mark
+            final = {"status": execution.status}
+            self.store.update(context.deployment_id, context.id, final, touch=False)
+
+    # -- the engine ---------------------------------------------------------------------------
 
     def _respond(self, call: AgentCall) -> RenderedReply:
         try:
@@ -92,15 +280,86 @@ class ExecutionService:
         except ScriptError as exc:
             raise ScriptProblem(f"Agent script failed: {exc}", status=500) from exc
 
+    def _check_can_execute(self, context: Context, request: ExecuteRequest) -> None:
+        if not self.profile.status_is_run_state and context.status != "active":
+            raise Conflict(
+                f"Execution context {context.id} is {context.status}; only an active context "
+                "can execute (set its status to active first)"
+            )
+        state = context.execution_state
+        pending = state.pending_input_request if state else None
+        answers = ANSWERS
+        if (
+            pending is not None
+            and pending.kind in answers
+            and request.kind != answers[pending.kind]
+        ):
+            raise Conflict(
+                f"Execution context {context.id} waits for an {answers[pending.kind]} "
+                f"({pending.message}); send it, or cancel the run"
+            )
+        if request.kind == "user_input_response" and (
+            pending is None or pending.kind != "question"
+        ):
+            raise Conflict(f"Execution context {context.id} has asked no question to answer")
+        if request.kind == "continue" and context.conversation_id is None:
+            raise Conflict(f"Execution context {context.id} has no conversation to continue yet")
 
-def _check_can_execute(context: Context, request: ExecuteRequest) -> None:
-    if context.status != "active":
-        raise Conflict(
-            f"Execution context {context.id} is {context.status}; only an active context can "
-            "execute (set its status to active first)"
-        )
-    if request.kind == "continue" and context.conversation_id is None:
-        raise Conflict(f"Execution context {context.id} has no conversation to continue yet")
+
+@dataclass(frozen=True)
+class _Run:
+    """One execution under way: its context as it starts, its agent and its ids."""
+
+    context: Context
+    agent: str
+    execution_id: str
+    conversation_id: str
+
+
+def _held(context: Context) -> RenderedReply:
+    assert context.held is not None  # a run is paused only with the rest of its reply held
+    return context.held
+
+
+def _pending(context: Context, kind: str, variant: str) -> PendingInput:
+    state = context.execution_state
+    pending = state.pending_input_request if state else None
+    if pending is None or pending.kind != kind or context.held is None:
+        raise Conflict(f"Execution context {context.id} has nothing waiting for an {variant}")
+    return pending
+
+
+def _agent_of(context: Context) -> str:
+    state = context.execution_state
+    return state.agent_name if state else "default"
+
+
+def _pause(
+    reply: RenderedReply, allowed: frozenset[str]
+) -> tuple[Any, tuple[RenderedToolCall, ...]] | None:
+    """Why a reply's run stops before its end: the calls awaiting approval, or the client."""
+    approval = tuple(c for c in reply.tool_calls if c.requires_approval and c.name not in allowed)
+    if approval:
+        return "approval", approval
+    client = tuple(c for c in reply.tool_calls if c.client_executed)
+    if client:
+        return "function_result", client
+    return None
+
+
+def _resumed_turns(
+    store: Store, held: RenderedReply, execution_id: str, delivered: dict[str, Any]
+) -> tuple[Turn, ...]:
+    """The tool results (scripted, or delivered by the client) and the agent's answer."""
+    results: list[Block] = [
+        ToolResultBlock(c.id, delivered.get(c.id, c.result))
+        for c in held.tool_calls
+        if c.has_result or c.id in delivered
+    ]
+    turns = [_turn(store, execution_id, "tool", results)] if results else []
+    if held.text:
+        turns.append(_turn(store, execution_id, "assistant", [TextBlock(held.text)]))
+    return tuple(turns)
 
 
 def _call(request: ExecuteRequest, context: Context, history: tuple[Turn, ...]) -> AgentCall:
@@ -111,9 +370,11 @@ def _call(request: ExecuteRequest, context: Context, history: tuple[Turn, ...]) 
         context_group=context.context_group,
         status=context.status,
     )
+    kind = request.kind
+    assert kind in ("new_message", "continue", "stream", "user_input_response")
     return AgentCall(
         agent_name=request.agent_name,
-        kind=request.kind,
+        kind=kind,
         message=request.message,
         files=request.files,
         context=view,
@@ -159,18 +420,3 @@ def _agent_turns(store: Store, reply: RenderedReply, execution_id: str) -> tuple
 
 def _turn(store: Store, execution_id: str, role: Any, blocks: list[Block]) -> Turn:
     return Turn(store.ids.next(), execution_id, role, store.clock.now(), tuple(blocks))
-
-
-def _state(
-    execution_id: str, conversation_id: str, agent: str, status: Any, reply: RenderedReply
-) -> ExecutionState:
-    fault = reply.fault
-    return ExecutionState(
-        execution_id=execution_id,
-        conversation_id=conversation_id,
-        agent_name=agent,
-        status=status,
-        pending_input_request=reply.ask if status == "waiting_for_input" else None,
-        error_message=fault.message if isinstance(fault, StreamFault) else None,
-        error_code=fault.code if isinstance(fault, StreamFault) else None,
-    )

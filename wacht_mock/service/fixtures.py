@@ -26,8 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from wacht_mock.agents import Engine, InvalidScript
 from wacht_mock.service.auth import deployment_id_for, is_well_formed
-from wacht_mock.service.models import STATUSES, Status
-from wacht_mock.service.payloads import CreateContextRequest
+from wacht_mock.service.models import Status
 from wacht_mock.service.store import NewContext, Store
 
 SUFFIXES = (".yaml", ".yml", ".json")
@@ -42,13 +41,24 @@ class Generate(BaseModel):
 
     count: Annotated[int, Field(ge=0, le=1_000_000)]
     context_groups: list[str] = Field(default_factory=lambda: ["support", "sales"])
-    statuses: list[Status] = Field(default_factory=lambda: list[Status](["active"]))
+    statuses: list[Status] = Field(default_factory=list)
+
+
+class FixtureContext(BaseModel):
+    """A context a fixture starts with; without a ``status``, the profile's first one."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    title: Annotated[str, Field(max_length=255)] = ""
+    system_instructions: Annotated[str, Field(max_length=65_536)] | None = None
+    context_group: Annotated[str, Field(max_length=255)] | None = None
+    status: Status | None = None
 
 
 class Deployment(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    contexts: list[CreateContextRequest] = Field(default_factory=list)
+    contexts: list[FixtureContext] = Field(default_factory=list)
     generate: Generate | None = None
 
 
@@ -87,8 +97,17 @@ def _reason(exc: Exception) -> str:
     return str(exc)
 
 
-def apply(fixture: FixtureFile, store: Store, engine: Engine, seed: int | None, source: str) -> int:
+def apply(
+    fixture: FixtureFile,
+    store: Store,
+    engine: Engine,
+    seed: int | None,
+    source: str,
+    new_status: Status = "active",
+) -> int:
     """Seed the contexts and load the scripts of one file; returns how many contexts it made.
+
+    A context without a ``status`` takes ``new_status``, the profile's status of a new context.
 
     All or nothing: the keys and scripts are checked before anything is loaded or created.
     """
@@ -103,21 +122,29 @@ def apply(fixture: FixtureFile, store: Store, engine: Engine, seed: int | None, 
     for key, deployment in fixture.deployments.items():
         deployment_id = deployment_id_for(key)
         for context in deployment.contexts:
-            store.create(deployment_id, NewContext(**context.model_dump()))
+            fields = context.model_dump(exclude={"status"})
+            store.create(deployment_id, NewContext(**fields, status=context.status or new_status))
         made += len(deployment.contexts)
         if deployment.generate:
-            made += _generate(store, deployment_id, deployment.generate, Faker(), seed, key)
+            plan = deployment.generate
+            made += _generate(store, deployment_id, plan, Faker(), seed, key, new_status)
     return made
 
 
 def _generate(
-    store: Store, deployment_id: str, plan: Generate, fake: Faker, seed: int | None, key: str
+    store: Store,
+    deployment_id: str,
+    plan: Generate,
+    fake: Faker,
+    seed: int | None,
+    key: str,
+    new_status: Status,
 ) -> int:
     fake.seed_instance(f"{seed or 0}:{key}")
     for _ in range(plan.count):
         group = fake.random_element(plan.context_groups) if plan.context_groups else None
         title = f"{fake.company()} {(group or 'general').title()} Context"
         instructions = f"You are a helpful {group or 'general'} assistant for {fake.company()}."
-        status = fake.random_element(plan.statuses or list(STATUSES))
+        status = fake.random_element(plan.statuses or [new_status])
         store.create(deployment_id, NewContext(title[:255], instructions, group, status))
     return plan.count

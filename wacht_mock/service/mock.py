@@ -12,6 +12,8 @@ from wacht_mock.service.auth import KeyPolicy
 from wacht_mock.service.config import MockConfig
 from wacht_mock.service.execution import ExecutionService
 from wacht_mock.service.fixtures import apply, fixture_files, read_fixture
+from wacht_mock.service.profiles import dialect
+from wacht_mock.service.requests import RequestReader
 from wacht_mock.service.store import Store
 
 
@@ -30,7 +32,7 @@ class WachtMock:
             strict=self.config.strict_agents,
             call_log_size=self.config.call_log_size,
         )
-        self.executions = ExecutionService(self.store, self.engine)
+        self.speak(self.config.profile)
         self.journal = Journal(self.config.journal_size)
         self.load_fixtures(self.config.fixtures)
 
@@ -38,7 +40,14 @@ class WachtMock:
         """Seed contexts and load scripts from fixture files or folders; returns contexts made."""
         files = [(path, read_fixture(path)) for path in fixture_files(map(Path, paths))]
         return sum(
-            apply(fixture, self.store, self.engine, self.engine.seed, str(path))
+            apply(
+                fixture,
+                self.store,
+                self.engine,
+                self.engine.seed,
+                str(path),
+                self.profile.new_status,
+            )
             for path, fixture in files
         )
 
@@ -53,11 +62,19 @@ class WachtMock:
                 raise ValueError(f"{name} is fixed when the mock is made; make a new WachtMock")
         if config.clock is not self.config.clock:
             self.store = Store(config.clock, SnowflakeIds(config.clock))
-            self.executions = ExecutionService(self.store, self.engine)
         self.config = config
+        self.speak(config.profile)
         self.keys = KeyPolicy(config.api_keys)
         self.engine.call_log_size = config.call_log_size
         self.reset()
+
+    def speak(self, profile: str) -> None:
+        """Speak ``profile``'s dialect from now on (``guide`` or ``platform``)."""
+        self.profile = dialect(profile)
+        self.requests = RequestReader(
+            self.profile, ignore_unknown=self.config.ignore_unknown_fields
+        )
+        self.executions = ExecutionService(self.store, self.engine, self.profile)
 
     def reset(self) -> None:
         """Back to the start: no contexts, scripts or journal beyond the configured fixtures."""
@@ -66,4 +83,5 @@ class WachtMock:
         self.journal.clear()
         self.engine.seed = self.config.seed
         self.engine.strict = self.config.strict_agents
+        self.speak(self.config.profile)
         self.load_fixtures(self.config.fixtures)

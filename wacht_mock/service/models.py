@@ -8,12 +8,37 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-Status = Literal["active", "inactive", "archived"]
-STATUSES: tuple[Status, ...] = ("active", "inactive", "archived")
-ExecutionStatus = Literal["completed", "waiting_for_input", "failed"]
+if TYPE_CHECKING:
+    from wacht_mock.agents import RenderedReply
+
+#: A context's status: the guide's three, or the platform's run states (see ``profiles``).
+Status = Literal[
+    "active",
+    "inactive",
+    "archived",
+    "idle",
+    "running",
+    "waiting_for_input",
+    "interrupted",
+    "completed",
+    "failed",
+]
+ExecutionStatus = Literal["completed", "waiting_for_input", "failed", "interrupted"]
+PendingKind = Literal["question", "approval", "function_result"]
 Role = Literal["user", "assistant", "tool", "system"]
+
+
+@dataclass(frozen=True, slots=True)
+class PendingInput:
+    """What a ``waiting_for_input`` run waits for: an answer, an approval, or a tool's result."""
+
+    message: str
+    kind: PendingKind = "question"
+    request_message_id: str | None = None
+    execution_id: str | None = None
+    tool_calls: tuple[ToolCallBlock, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,7 +49,7 @@ class ExecutionState:
     conversation_id: str
     agent_name: str
     status: ExecutionStatus
-    pending_input_request: str | None = None
+    pending_input_request: PendingInput | None = None
     error_message: str | None = None
     error_code: int | None = None
 
@@ -46,6 +71,10 @@ class Context:
     execution_state: ExecutionState | None = None
     conversation_id: str | None = None
     executions: int = 0
+    #: Tools an ``approval_response`` allowed for good (``allow_always``) in this context.
+    always_allowed: frozenset[str] = frozenset()
+    #: The rest of a run paused for an approval or a client's tool result (never rendered).
+    held: RenderedReply | None = None
 
 
 @dataclass(frozen=True, slots=True)

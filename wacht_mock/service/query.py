@@ -9,6 +9,8 @@ from collections.abc import Collection
 from starlette.datastructures import QueryParams
 
 from wacht_mock.core.errors import BadRequest
+from wacht_mock.service.profiles import DialectProfile
+from wacht_mock.service.requests import is_platform_status, platform_status_hint
 
 _DIGITS = re.compile(r"[0-9]{1,4000}")
 MAX_LIMIT = 100
@@ -34,21 +36,24 @@ def integer(params: QueryParams, name: str, *, default: int, low: int, high: int
     return value
 
 
-def choice(params: QueryParams, name: str, choices: Collection[str]) -> str | None:
-    raw = _single(params, name)
-    if raw is not None and raw not in choices:
-        expected = ", ".join(choices)
-        raise BadRequest(f"Query parameter {name!r}: expected one of {expected}, got {raw!r}")
-    return raw
+def status(params: QueryParams, profile: DialectProfile) -> str | None:
+    """The ``status`` filter: one of the guide's statuses, or (platform) any string at all."""
+    raw = _single(params, "status")
+    if raw is None or profile.lenient or raw in profile.statuses:
+        return raw
+    if is_platform_status(raw):
+        raise BadRequest(f"Query parameter 'status': {platform_status_hint(raw, profile)}")
+    expected = ", ".join(profile.statuses)
+    raise BadRequest(f"Query parameter 'status': expected one of {expected}, got {raw!r}")
 
 
 def text(params: QueryParams, name: str) -> str | None:
     return _single(params, name)
 
 
-def paging(params: QueryParams) -> tuple[int, int]:
-    """``(limit, offset)``: limit 1-100 (default 50), offset >= 0 (default 0)."""
-    limit = integer(params, "limit", default=DEFAULT_LIMIT, low=1, high=MAX_LIMIT)
+def paging(params: QueryParams, max_limit: int) -> tuple[int, int]:
+    """``(limit, offset)``: limit 1 to ``max_limit`` (default 50), offset >= 0 (default 0)."""
+    limit = integer(params, "limit", default=DEFAULT_LIMIT, low=1, high=max_limit)
     offset = integer(params, "offset", default=0, low=0, high=None)
     return limit, offset
 

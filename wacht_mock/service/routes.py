@@ -18,14 +18,7 @@ from wacht_mock.core.errors import ApiError
 from wacht_mock.service import query
 from wacht_mock.service.auth import Tenant
 from wacht_mock.service.mock import WachtMock
-from wacht_mock.service.models import STATUSES
-from wacht_mock.service.payloads import (
-    CreateContextRequest,
-    ExecuteRequest,
-    UpdateContextRequest,
-    validate,
-)
-from wacht_mock.service.store import NewContext
+from wacht_mock.service.requests import ExecuteRequest, NewContext, Read
 from wacht_mock.service.streaming import EventStream
 from wacht_mock.service.views import context_json, execution_json, page_json, turn_json
 
@@ -67,29 +60,38 @@ LIST_PARAMETERS = ("limit", "offset", "status", "context_group")
 PAGE_PARAMETERS = ("limit", "offset")
 
 
+def _note(request: Request, notes: list[str] | tuple[str, ...]) -> None:
+    """Violations the mock answered anyway, for the journal (and the test that reads it)."""
+    if notes:
+        request.state.violations = [*getattr(request.state, "violations", []), *notes]
+
+
 def _query(request: Request, known: tuple[str, ...]) -> QueryParams:
     """The query; parameters the contract does not name are noted in the journal, not refused."""
     params = request.query_params
     if not _lax(request):
-        notes = query.unknown(params, known)
-        if notes:
-            request.state.violations = notes
+        _note(request, query.unknown(params, known))
     return params
+
+
+def _read(request: Request, read: Read) -> Read:
+    _note(request, read.notes)
+    return read
 
 
 async def contexts(request: Request) -> Response:
     tenant = _tenant(request)
+    mock = _mock(request)
     if request.method == "POST":
-        body = validate(CreateContextRequest, await _body(request), ignore_unknown=_lax(request))
-        new = NewContext(**body.model_dump())
-        return JSONResponse(context_json(_mock(request).store.create(tenant.deployment_id, new)))
+        new: NewContext = _read(request, mock.requests.create(await _body(request))).value
+        return JSONResponse(context_json(mock.store.create(tenant.deployment_id, new)))
     params = _query(request, LIST_PARAMETERS)
-    limit, offset = query.paging(params)
-    page = _mock(request).store.list(
+    limit, offset = query.paging(params, mock.profile.max_limit)
+    page = mock.store.list(
         tenant.deployment_id,
         limit=limit,
         offset=offset,
-        status=query.choice(params, "status", STATUSES),
+        status=query.status(params, mock.profile),
         context_group=query.text(params, "context_group"),
     )
     return JSONResponse(page_json(page, context_json))
@@ -103,30 +105,31 @@ async def context(request: Request) -> Response:
         store.delete(tenant.deployment_id, context_id)
         return Response(status_code=204)
     if request.method == "PATCH":
-        body = validate(UpdateContextRequest, await _body(request), ignore_unknown=_lax(request))
-        updated = store.update(tenant.deployment_id, context_id, body.changes())
-        return JSONResponse(context_json(updated))
+        changes = _read(request, _mock(request).requests.update(await _body(request))).value
+        return JSONResponse(context_json(store.update(tenant.deployment_id, context_id, changes)))
     return JSONResponse(context_json(store.get(tenant.deployment_id, context_id)))
 
 
 async def execute(request: Request) -> Response:
     tenant = _tenant(request)
-    body = validate(ExecuteRequest, await _body(request), ignore_unknown=_lax(request))
     mock = _mock(request)
+    body: ExecuteRequest = _read(request, mock.requests.execute(await _body(request))).value
     request.state.agent_name = body.agent_name
     execution = mock.executions.execute(
         tenant.deployment_id, request.path_params["context_id"], body
     )
-    request.state.script = execution.reply.source
+    reply = execution.reply
+    if reply is not None:
+        request.state.script = reply.source
     if body.kind == "stream":
-        return EventStream(execution)
-    await asyncio.sleep(execution.reply.latency)
+        return EventStream(execution, mock.executions)
+    await asyncio.sleep(reply.latency if reply else 0)
     return JSONResponse(execution_json(execution))
 
 
 async def messages(request: Request) -> Response:
     tenant = _tenant(request)
-    limit, offset = query.paging(_query(request, PAGE_PARAMETERS))
+    limit, offset = query.paging(_query(request, PAGE_PARAMETERS), query.MAX_LIMIT)
     page = _mock(request).store.history(
         tenant.deployment_id, request.path_params["context_id"], limit=limit, offset=offset
     )

@@ -7,15 +7,15 @@ id counter go in, so that export, reset and import give back identical lists and
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, get_args
 
 from wacht_mock.service.models import (
-    STATUSES,
     Block,
     Context,
     ExecutionState,
     FileBlock,
     ReasoningBlock,
+    Status,
     TextBlock,
     ToolCallBlock,
     ToolResultBlock,
@@ -77,7 +77,7 @@ def _check_ids(context: Context, turns: tuple[Turn, ...]) -> None:
     for value in (context.id, context.deployment_id, *(turn.id for turn in turns)):
         if not (isinstance(value, str) and value.isdigit()):
             raise ValueError(f"ids are decimal strings, got {value!r}")
-    if context.status not in STATUSES:
+    if context.status not in get_args(Status):
         raise ValueError(f"unknown status {context.status!r}")
 
 

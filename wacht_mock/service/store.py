@@ -104,11 +104,19 @@ class Store:
             raise NotFound(f"Execution context {_shorten(context_id)} not found")
         return context
 
-    def update(self, deployment_id: str, context_id: str, changes: Mapping[str, Any]) -> Context:
-        """Apply only the given fields; ``updated_at`` moves."""
+    def update(
+        self,
+        deployment_id: str,
+        context_id: str,
+        changes: Mapping[str, Any],
+        *,
+        touch: bool = True,
+    ) -> Context:
+        """Apply only the given fields; ``updated_at`` moves (unless ``touch`` is false)."""
         with self._lock:
             current = self.get(deployment_id, context_id)
-            return self._replace(current, **changes, updated_at=self.clock.now())
+            moved = {"updated_at": self.clock.now()} if touch else {}
+            return self._replace(current, **changes, **moved)
 
     def delete(self, deployment_id: str, context_id: str) -> None:
         """Remove the context and its history."""
@@ -161,10 +169,12 @@ class Store:
         context_id: str,
         turns: tuple[Turn, ...],
         state: ExecutionState,
+        changes: Mapping[str, Any] | None = None,
     ) -> Context:
         """Append an execution's turns and make it the context's last execution.
 
         ``completed_at`` is the time the last execution completed, and null while it has not.
+        ``changes`` are other fields the execution sets (a run state as the status, a held run).
         """
         now = self.clock.now()
         with self._lock:
@@ -178,6 +188,7 @@ class Store:
                 conversation_id=state.conversation_id,
                 completed_at=now if state.status == "completed" else None,
                 executions=current.executions + 1,
+                **(changes or {}),
             )
 
     # -- whole state ------------------------------------------------------------------------

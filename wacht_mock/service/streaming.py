@@ -19,7 +19,7 @@ from starlette.types import Receive, Scope, Send
 
 from wacht_mock.agents import StreamFault
 from wacht_mock.core.errors import error_envelope
-from wacht_mock.service.execution import Execution
+from wacht_mock.service.execution import Execution, ExecutionService
 from wacht_mock.service.views import execution_json
 
 _HEADERS = [
@@ -41,6 +41,7 @@ class Event:
 
 def events(execution: Execution) -> Iterator[Event]:
     """Every event of a clean stream, in order."""
+    assert execution.reply is not None  # a stream always carries a reply
     yield Event(
         "message_start",
         {
@@ -61,23 +62,35 @@ class EventStream(Response):
 
     media_type = "text/event-stream"
 
-    def __init__(self, execution: Execution) -> None:
+    def __init__(self, execution: Execution, service: ExecutionService) -> None:
         super().__init__(status_code=200, media_type=self.media_type)
         self.execution = execution
+        self.service = service
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         reply = self.execution.reply
-        await asyncio.sleep(reply.latency)
-        await send({"type": "http.response.start", "status": 200, "headers": _HEADERS})
-        for number, event in enumerate(self._planned(), start=1):
-            if event is None:
-                return  # a dropped connection: the response never completes
-            if number > 1 and event.name == "content_delta":
-                await asyncio.sleep(reply.chunk_delay)
-            await send(
-                {"type": "http.response.body", "body": event.encode(number), "more_body": True}
-            )
-        await send({"type": "http.response.body", "body": b"", "more_body": False})
+        assert reply is not None
+        cancelled = self.service.stream_started(self.execution)
+        try:
+            await asyncio.sleep(reply.latency)
+            await send({"type": "http.response.start", "status": 200, "headers": _HEADERS})
+            delivered: list[str] = []
+            for number, event in enumerate(self._planned(), start=1):
+                if event is None:
+                    return  # a dropped connection: the response never completes
+                if number > 1 and event.name == "content_delta":
+                    await asyncio.sleep(reply.chunk_delay)
+                if cancelled.is_set():  # a ``cancel`` arrived: end as the client saw it
+                    event = Event("message_end", _interrupted(self.execution, "".join(delivered)))
+                elif event.name == "content_delta":
+                    delivered.append(event.data["text"])
+                body = event.encode(number)
+                await send({"type": "http.response.body", "body": body, "more_body": True})
+                if cancelled.is_set():
+                    break
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        finally:
+            self.service.stream_ended(self.execution, cancelled)
 
     def _planned(self) -> Iterator[Event | None]:
         """The clean events, or those before the fault and then the fault (never past the end)."""
@@ -88,6 +101,14 @@ class EventStream(Response):
             return
         yield from planned[: min(fault.after_events, len(planned) - 1)]
         yield from _fault_events(fault)
+
+
+def _interrupted(execution: Execution, delivered: str) -> dict[str, Any]:
+    """The ``message_end`` of a cancelled stream: its status, and only the text it sent."""
+    data = execution_json(execution)
+    data["status"] = "interrupted"
+    data["response"] = {**data["response"], "content": delivered, "tool_calls": []}
+    return data
 
 
 def _fault_events(fault: StreamFault) -> Iterator[Event | None]:

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 from wacht_mock.core.clock import rfc3339
 from wacht_mock.service.execution import Execution
-from wacht_mock.service.models import Block, Context, ExecutionState, Turn
+from wacht_mock.service.models import Block, Context, ExecutionState, PendingInput, Turn
 from wacht_mock.service.store import Page
 
 Item = TypeVar("Item")
@@ -43,6 +43,22 @@ def context_json(context: Context) -> dict[str, Any]:
     }
 
 
+def pending_json(pending: PendingInput) -> dict[str, Any]:
+    """What a waiting run waits for; a plain question is ``{"message"}`` alone."""
+    found: dict[str, Any] = {"message": pending.message}
+    if pending.kind == "question":
+        return found
+    found["kind"] = pending.kind
+    if pending.request_message_id is not None:
+        found["request_message_id"] = pending.request_message_id
+    if pending.execution_id is not None:
+        found["execution_id"] = pending.execution_id
+    found["tool_calls"] = [
+        {"id": call.call_id, "name": call.name, "args": call.args} for call in pending.tool_calls
+    ]
+    return found
+
+
 def execution_state_json(state: ExecutionState | None) -> dict[str, Any] | None:
     if state is None:
         return None
@@ -53,7 +69,7 @@ def execution_state_json(state: ExecutionState | None) -> dict[str, Any] | None:
         "conversation_id": state.conversation_id,
         "agent_name": state.agent_name,
         "status": state.status,
-        "pending_input_request": None if pending is None else {"message": pending},
+        "pending_input_request": None if pending is None else pending_json(pending),
         "error": None if error is None else {"message": error, "code": state.error_code},
     }
 
@@ -86,10 +102,16 @@ def page_json(page: Page[Item], render: Callable[[Item], dict[str, Any]]) -> dic
 def execution_json(execution: Execution) -> dict[str, Any]:
     """The ``ExecuteResponse`` body (also the data of a stream's ``message_end``)."""
     reply = execution.reply
-    return {
+    found: dict[str, Any] = {
         "execution_id": execution.execution_id,
         "conversation_id": execution.conversation_id,
         "status": execution.status,
+        "response": None,
+    }
+    if reply is None:  # a cancel ends a run without a reply
+        return found
+    return {
+        **found,
         "response": {
             "message_id": execution.message_id,
             "role": "assistant",

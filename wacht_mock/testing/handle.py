@@ -160,9 +160,12 @@ def config_with(
     seed: int | None = None,
     strict: bool | None = None,
     ignore_unknown_fields: bool | None = None,
+    profile: str | None = None,
 ) -> MockConfig:
     """``base`` with a test's marker options applied."""
     changes: dict[str, Any] = {}
+    if profile is not None:
+        changes["profile"] = profile
     if fixtures is not None:
         changes["fixtures"] = (*base.fixtures, *fixtures)
     if seed is not None:

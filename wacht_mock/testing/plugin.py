@@ -22,6 +22,7 @@ even if the client under test swallowed the error response.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Generator, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -37,7 +38,7 @@ from wacht_mock.testing.handle import MockHandle, config_with
 
 MARKER = "wacht_mock"
 MARKER_OPTIONS = frozenset(
-    {"fixtures", "seed", "strict", "allow_violations", "ignore_unknown_fields"}
+    {"fixtures", "seed", "strict", "allow_violations", "ignore_unknown_fields", "profile"}
 )
 _HANDLE = pytest.StashKey[MockHandle]()
 
@@ -54,7 +55,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         f"{MARKER}(fixtures=None, seed=None, strict=None, allow_violations=False, "
-        "ignore_unknown_fields=None): set up the wacht_mock fixture for this test",
+        "ignore_unknown_fields=None, profile=None): set up the wacht_mock fixture for this test "
+        "(profile: guide or platform)",
     )
 
 
@@ -77,11 +79,23 @@ def wacht_mock_fixture_files() -> Sequence[str | Path]:
 
 
 @pytest.fixture(scope="session")
+def wacht_mock_profile() -> str:
+    """The dialect each test's mock speaks: ``guide`` or ``platform`` (or $WACHT_MOCK_PROFILE)."""
+    return os.environ.get("WACHT_MOCK_PROFILE", "guide")
+
+
+@pytest.fixture(scope="session")
 def wacht_mock_config(
-    wacht_mock_seed: int | None, wacht_mock_fixture_files: Sequence[str | Path]
+    wacht_mock_seed: int | None,
+    wacht_mock_fixture_files: Sequence[str | Path],
+    wacht_mock_profile: str,
 ) -> MockConfig:
     """The configuration each test starts from."""
-    return MockConfig(seed=wacht_mock_seed, fixtures=tuple(wacht_mock_fixture_files))
+    return MockConfig(
+        seed=wacht_mock_seed,
+        fixtures=tuple(wacht_mock_fixture_files),
+        profile=wacht_mock_profile,  # type: ignore[arg-type]  # MockConfig checks the value
+    )
 
 
 @pytest.fixture(scope="session")
