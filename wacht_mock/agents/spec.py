@@ -6,12 +6,13 @@ Only the shape (keys, types, ranges) is checked here; what a value means
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from typing import Any, ClassVar, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import ErrorDetails
+
+from wacht_mock.core.text import did_you_mean
 
 from .errors import InvalidScript, join_path
 
@@ -190,6 +191,6 @@ def _path(prefix: str, location: list[int | str]) -> str:
 
 
 def _unknown(noun: str, key: object, known: list[str]) -> str:
-    close = difflib.get_close_matches(str(key), known, n=1)
-    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    hint = did_you_mean(str(key), known)
+    hint = f" ({hint})" if hint else ""
     return f"unknown {noun} {key!r}{hint}"

@@ -9,7 +9,6 @@ format specs or conversions. `{{` and `}}` are literal braces. A missing value
 
 from __future__ import annotations
 
-import difflib
 import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -18,6 +17,8 @@ from string import Formatter
 from typing import Any
 
 from faker import Faker
+
+from wacht_mock.core.text import closest
 
 from .call import AgentCall
 from .errors import InvalidScript, at
@@ -114,8 +115,8 @@ def _check_field(field: str, spec: str | None, conversion: str | None) -> None:
 def _check_provider(name: str) -> None:
     providers = faker_providers()
     if name not in providers:
-        close = difflib.get_close_matches(name, providers, n=1)
-        hint = f" (did you mean 'faker.{close[0]}'?)" if close else ""
+        close = closest(name, providers)
+        hint = f" (did you mean 'faker.{close}'?)" if close else ""
         raise InvalidScript.at(
             "", f"unknown template field 'faker.{name}': no such faker provider{hint}"
         )

@@ -7,7 +7,6 @@ curl line); :meth:`CheckReport.summary` is the short text ``wacht-mock check`` p
 
 from __future__ import annotations
 
-import re
 import xml.etree.ElementTree as ET
 from collections import Counter
 from dataclasses import dataclass, field
@@ -17,7 +16,8 @@ from typing import Any
 from schemathesis.core.failures import Failure
 from schemathesis.engine import Status, events
 
-_INDEX = re.compile(r"/\d+(?=[/:\s]|$)")
+from wacht_mock.contract.drift import fold_indexes
+
 STATEFUL_LABEL = "Stateful tests"
 PHASES = ("examples", "coverage", "fuzzing", "stateful")
 SHOWN_PER_KIND = 3
@@ -42,7 +42,7 @@ class Finding:
     @property
     def key(self) -> tuple[str, str, str, str]:
         """What makes two failures the same: kind, operation, first line (array indexes folded)."""
-        first = _INDEX.sub("/*", self.message.strip().split("\n", 1)[0])
+        first = fold_indexes(self.message.strip().split("\n", 1)[0])
         return self.code, self.title, self.operation, first
 
 

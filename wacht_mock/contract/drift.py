@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from wacht_mock.contract.violations import Violation
 
-_INDEX = re.compile(r"/\d+(?=/|$)")
+_INDEX = re.compile(r"/\d+(?=[/:\s]|$)")
 _EVENT = re.compile(r"^event \d+ ")
 
 
@@ -33,10 +33,15 @@ class DriftItem:
         return f"{self.count:>6}  {self.direction:<8}  {self.operation}  {self.example}"
 
 
+def fold_indexes(text: str) -> str:
+    """Array indexes in JSON pointers folded: ``/data/3/status`` reads ``/data/*/status``."""
+    return _INDEX.sub("/*", text)
+
+
 def folded(violation: Violation) -> str:
     """Where a violation sits, with indexes and event numbers folded."""
     location = _EVENT.sub("event ", violation.location)
-    return f"{location} {_INDEX.sub('/*', violation.pointer)}".strip()
+    return f"{location} {fold_indexes(violation.pointer)}".strip()
 
 
 @dataclass

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
+from wacht_mock.core.wire import escape, unescape
+
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 
@@ -31,7 +33,7 @@ class Document:
     def at(self, pointer: str) -> Any:
         node: Any = self.raw
         for part in pointer.lstrip("/").split("/") if pointer not in ("", "/") else []:
-            key = part.replace("~1", "/").replace("~0", "~")
+            key = unescape(part)
             node = node[int(key)] if isinstance(node, list) else node[key]
         return node
 
@@ -92,10 +94,6 @@ class Operation:
         return {name: unquote(value) for name, value in found.groupdict().items()}
 
 
-def _escape(pointer_part: str) -> str:
-    return pointer_part.replace("~", "~0").replace("/", "~1")
-
-
 def _pattern(template: str) -> re.Pattern[str]:
     parts = re.split(r"(\{[^}/]+\})", template)
     regex = "".join(
@@ -108,7 +106,7 @@ def operations(document: Document) -> list[Operation]:
     """Every operation, literal paths before templated ones (``/a/new`` wins over ``/a/{id}``)."""
     found = []
     for path, item in document.raw.get("paths", {}).items():
-        base = f"/paths/{_escape(path)}"
+        base = f"/paths/{escape(path)}"
         shared = item.get("parameters", [])
         for method in METHODS:
             if method in item:

@@ -22,6 +22,7 @@ from wacht_mock.core.sse import SseEvent
 if TYPE_CHECKING:
     from wacht_mock.core.wire import Request
 
+#: A page's size when the query names none (the contract's ``limit`` default).
 DEFAULT_LIMIT = 50
 CONTEXT_FIELDS = {"title": None, "system_instructions": None, "context_group": None}
 Rule = Callable[["Request", dict[str, Any], Place], list[Violation]]

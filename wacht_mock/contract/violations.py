@@ -7,19 +7,20 @@ names the variant that came closest instead of listing every variant's complaint
 
 from __future__ import annotations
 
-import difflib
-import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from jsonschema.exceptions import ValidationError
 
+from wacht_mock.core.text import did_you_mean, preview
+from wacht_mock.core.wire import escape
+
+__all__ = ["Describer", "Place", "Violation", "did_you_mean", "pointer", "preview"]
+
 Direction = Literal["request", "response"]
 Resolve = Callable[[Any], Any]
 """Follows ``$ref`` in a schema node to the schema it names."""
-
-PREVIEW = 60
 
 
 @dataclass(frozen=True)
@@ -78,23 +79,9 @@ class Place:
         )
 
 
-def preview(value: Any) -> str:
-    """A value as short JSON text: ``"abc"``, ``7``, ``null``, ``{"a": 1, ...``."""
-    try:
-        text = json.dumps(value, ensure_ascii=False)
-    except (TypeError, ValueError):
-        text = repr(value)
-    return text if len(text) <= PREVIEW else text[: PREVIEW - 3] + "..."
-
-
 def pointer(parts: Iterable[Any]) -> str:
     """A JSON pointer (RFC 6901) for a path of keys and indexes."""
-    return "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in parts)
-
-
-def did_you_mean(name: str, choices: Iterable[str]) -> str:
-    close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
-    return f"did you mean {close[0]!r}?" if close else ""
+    return "".join("/" + escape(str(part)) for part in parts)
 
 
 class Describer:

@@ -8,6 +8,7 @@ from starlette.requests import Request
 
 from wacht_mock.core.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
 from wacht_mock.core.jsontext import JsonTextError, decode
+from wacht_mock.core.wire import media_type as parsed_media_type
 
 MAX_BODY_BYTES = 1024 * 1024
 
@@ -20,7 +21,7 @@ async def read_json(request: Request, *, max_bytes: int = MAX_BODY_BYTES) -> Any
 
 
 def _check_content_type(content_type: str | None) -> None:
-    media_type = (content_type or "").split(";", 1)[0].strip().lower()
+    media_type = parsed_media_type(content_type)
     if media_type != "application/json" and not media_type.endswith("+json"):
         got = repr(content_type) if content_type else "no Content-Type"
         raise UnsupportedMediaType(f"Request body must be application/json, got {got}")

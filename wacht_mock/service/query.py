@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Collection
 
 from starlette.datastructures import QueryParams
 
+from wacht_mock.contract.rules import DEFAULT_LIMIT
 from wacht_mock.core.errors import BadRequest
+from wacht_mock.core.text import did_you_mean
 from wacht_mock.service.profiles import DialectProfile
 from wacht_mock.service.requests import is_platform_status, platform_status_hint
 
 _DIGITS = re.compile(r"[0-9]{1,4000}")
 MAX_LIMIT = 100
-DEFAULT_LIMIT = 50
 
 
 def _single(params: QueryParams, name: str) -> str | None:
@@ -63,7 +63,7 @@ def unknown(params: QueryParams, known: Collection[str]) -> list[str]:
     so the mock answers as it would; a typo such as ``stauts`` still deserves a word)."""
     notes = []
     for name in dict.fromkeys(key for key, _ in params.multi_items() if key not in known):
-        close = difflib.get_close_matches(name, known, n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
+        hint = did_you_mean(name, known)
+        hint = f"; {hint}" if hint else ""
         notes.append(f"contract violation: unknown query parameter {name!r} (ignored){hint}")
     return notes

@@ -12,13 +12,13 @@ field, and a body in the other profile's dialect says which switch speaks it.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from wacht_mock.contract.violations import Violation
 from wacht_mock.core.errors import BadRequest
+from wacht_mock.core.text import did_you_mean
 from wacht_mock.core.wire import unescape
 from wacht_mock.service.profiles import DialectProfile, dialect
 from wacht_mock.service.store import NewContext
@@ -202,8 +202,8 @@ def _variant_problem(variants: dict[str, Any], profile: DialectProfile) -> str |
         return f"{start}, got {len(used)}: {_and(used)}; send one variant per request"
     others = [key for key in variants if key not in KINDS]
     if others:
-        close = difflib.get_close_matches(others[0], KINDS, n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
+        hint = did_you_mean(others[0], KINDS)
+        hint = f"; {hint}" if hint else ""
         return f"{start}, got {_and(others)}{hint}"
     return f"{start}, got none"
 

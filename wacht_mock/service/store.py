@@ -19,6 +19,7 @@ from sortedcontainers import SortedList
 from wacht_mock.core.clock import Clock
 from wacht_mock.core.errors import NotFound
 from wacht_mock.core.ids import SnowflakeIds
+from wacht_mock.core.text import shorten
 from wacht_mock.service.models import Context, ExecutionState, Status, Turn
 
 Item = TypeVar("Item")
@@ -101,7 +102,7 @@ class Store:
         with self._lock:
             context = self._tenants.get(deployment_id, _Tenant()).contexts.get(context_id)
         if context is None:
-            raise NotFound(f"Execution context {_shorten(context_id)} not found")
+            raise NotFound(f"Execution context {shorten(context_id)} not found")
         return context
 
     def update(
@@ -254,7 +255,3 @@ def _same_place(before: Context, after: Context) -> bool:
         and before.status == after.status
         and before.context_group == after.context_group
     )
-
-
-def _shorten(text: str, limit: int = 80) -> str:
-    return text if len(text) <= limit else text[: limit - 3] + "..."

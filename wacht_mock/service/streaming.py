@@ -2,7 +2,8 @@
 
 Events: ``message_start`` (ids), ``content_delta`` (``{"text"}`` chunks), ``tool_call`` (one per
 call), ``message_end`` (the JSON body the non-streaming call returns) and ``error`` (the error
-envelope) for a fault mid-stream. Framing is sse-starlette's.
+envelope) for a fault mid-stream. Framing is :class:`~wacht_mock.core.sse.SseEvent`'s, the one
+encoder the proxy uses too.
 """
 
 from __future__ import annotations
@@ -13,12 +14,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sse_starlette import ServerSentEvent
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from wacht_mock.agents import StreamFault
 from wacht_mock.core.errors import error_envelope
+from wacht_mock.core.sse import SseEvent
 from wacht_mock.service.execution import Execution, ExecutionService
 from wacht_mock.service.views import execution_json
 
@@ -36,7 +37,7 @@ class Event:
 
     def encode(self, number: int) -> bytes:
         text = json.dumps(self.data, separators=(",", ":"), ensure_ascii=False)
-        return bytes(ServerSentEvent(text, event=self.name, id=str(number), sep="\n").encode())
+        return SseEvent(self.name, text, str(number)).encode()
 
 
 def events(execution: Execution) -> Iterator[Event]:
