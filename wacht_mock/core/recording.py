@@ -1,10 +1,10 @@
-"""The ASGI middleware that writes every request into the journal."""
+"""The ASGI middleware that writes every request into the journal, and what routes tell it."""
 
 from __future__ import annotations
 
 import time
 import traceback
-from typing import Any
+from dataclasses import dataclass, field
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -12,6 +12,28 @@ from wacht_mock.core.journal import Entry, Journal, clip, mask_key
 
 #: Statuses whose response ends with its head: a client may act on them before any body message.
 BODILESS = frozenset({204, 304})
+_FACTS = "wacht_mock.facts"
+
+
+@dataclass
+class Facts:
+    """What the handlers learn about a request that its bytes do not say, for its journal entry.
+
+    One per request, on its ASGI scope: :func:`facts` finds it (and makes it, for a request the
+    recorder does not see), handlers fill it in, the recorder reads it once the response ends.
+    """
+
+    deployment_id: str | None = None
+    agent_name: str | None = None
+    script: str | None = None  # the script step that answered
+    violations: list[str] = field(default_factory=list)  # what the request broke, in words
+    error: str | None = None  # why the mock could not answer (its setup, or a bug)
+
+
+def facts(scope: Scope) -> Facts:
+    """The :class:`Facts` of the request whose ``scope`` this is."""
+    found: Facts = scope.setdefault(_FACTS, Facts())
+    return found
 
 
 class Recorder:
@@ -19,8 +41,7 @@ class Recorder:
 
     Requests under ``skip_prefix`` (the control API) are not the client's traffic: not recorded.
 
-    Routes leave notes for it in ``scope["state"]``: ``deployment_id``, ``agent_name``,
-    ``script`` (the step that answered) and ``violations`` (what the request broke).
+    Handlers tell it what the request's bytes do not say through its :class:`Facts`.
     """
 
     def __init__(self, app: ASGIApp, journal: Journal, skip_prefix: str) -> None:
@@ -32,7 +53,7 @@ class Recorder:
         if scope["type"] != "http" or scope["path"].startswith(self.skip_prefix):
             await self.app(scope, receive, send)
             return
-        scope.setdefault("state", {})
+        scope[_FACTS] = Facts()
         started, clock = time.time(), time.perf_counter()
         request_body, response_body = bytearray(), bytearray()
         status = 0
@@ -87,7 +108,7 @@ def _entry(
     error: str | None,
     bodies: tuple[bytes, bytes],
 ) -> Entry:
-    notes: dict[str, Any] = scope.get("state", {})
+    notes = facts(scope)
     (started, clock), (body, response) = times, bodies
     return Entry(
         number=number,
@@ -100,11 +121,11 @@ def _entry(
         status=status,
         response_body=clip(response),
         duration_ms=round((time.perf_counter() - clock) * 1000, 3),
-        deployment_id=notes.get("deployment_id"),
-        agent_name=notes.get("agent_name"),
-        script=notes.get("script"),
-        violations=tuple(notes.get("violations", ())),
-        error=error or notes.get("error"),
+        deployment_id=notes.deployment_id,
+        agent_name=notes.agent_name,
+        script=notes.script,
+        violations=tuple(notes.violations),
+        error=error or notes.error,
     )
 
 

@@ -39,7 +39,7 @@ from wacht_mock.contract.validation import ContractValidator
 from wacht_mock.contract.violations import Violation
 from wacht_mock.core.errors import ApiError
 from wacht_mock.core.journal import DEFAULT_JOURNAL_SIZE, Journal
-from wacht_mock.core.recording import Recorder
+from wacht_mock.core.recording import Recorder, facts
 from wacht_mock.core.server import DEFAULT_HOST, DEFAULT_PORT, FastServer, ServerThread
 from wacht_mock.core.sse import SseEvent, SseReader
 from wacht_mock.core.wire import CONTROL_PREFIX as PREFIX
@@ -140,7 +140,7 @@ class ContractProxy:
         if not violations or scope["path"].startswith(CONTROL):
             return
         self.drift.add(violations)
-        noted = scope.setdefault("state", {}).setdefault("violations", [])
+        noted = facts(scope).violations
         for violation in violations:
             noted.append(f"contract violation ({violation.direction}): {violation}")
             logger.warning("%s %s: %s", scope["method"], scope["path"], violation)

@@ -13,7 +13,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from wacht_mock.core.errors import ApiError, error_envelope
-from wacht_mock.core.recording import Recorder
+from wacht_mock.core.recording import Recorder, facts
 from wacht_mock.service.config import MockConfig
 from wacht_mock.service.control import PREFIX, control
 from wacht_mock.service.mock import WachtMock
@@ -44,13 +44,13 @@ def error_response(message: str, status: int, headers: dict[str, str] | None = N
 
 async def render_api_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
+    noted = facts(request.scope)
     if exc.violation:
-        noted = getattr(request.state, "violations", [])
-        request.state.violations = [*noted, f"contract violation: {exc.message}"]
+        noted.violations.append(f"contract violation: {exc.message}")
     if exc.setup_problem:
-        request.state.error = exc.message
+        noted.error = exc.message
     if exc.script:
-        request.state.script = exc.script
+        noted.script = exc.script
     return error_response(exc.message, exc.status, exc.headers)
 
 
@@ -80,9 +80,7 @@ class CatchAll:
             await self.app(scope, receive, tracking_send)
         except Exception as exc:
             logger.exception("internal error on %s %s", scope.get("method"), scope.get("path"))
-            scope.setdefault("state", {})["error"] = "".join(
-                traceback.format_exception(exc, limit=-3)
-            ).strip()
+            facts(scope).error = "".join(traceback.format_exception(exc, limit=-3)).strip()
             if started or scope["type"] != "http":
                 raise
             response = error_response("Internal server error in the mock (see its log)", 500)

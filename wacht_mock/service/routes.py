@@ -15,6 +15,7 @@ from starlette.routing import Route
 
 from wacht_mock.core.body import read_json
 from wacht_mock.core.errors import ApiError
+from wacht_mock.core.recording import facts
 from wacht_mock.service import query
 from wacht_mock.service.auth import Tenant
 from wacht_mock.service.mock import WachtMock
@@ -33,7 +34,7 @@ def _mock(request: Request) -> WachtMock:
 
 def _tenant(request: Request) -> Tenant:
     tenant = _mock(request).keys.authenticate(request.headers.get("authorization"))
-    request.state.deployment_id = tenant.deployment_id
+    facts(request.scope).deployment_id = tenant.deployment_id
     return tenant
 
 
@@ -62,8 +63,7 @@ PAGE_PARAMETERS = ("limit", "offset")
 
 def _note(request: Request, notes: list[str] | tuple[str, ...]) -> None:
     """Violations the mock answered anyway, for the journal (and the test that reads it)."""
-    if notes:
-        request.state.violations = [*getattr(request.state, "violations", []), *notes]
+    facts(request.scope).violations.extend(notes)
 
 
 def _query(request: Request, known: tuple[str, ...]) -> QueryParams:
@@ -114,13 +114,13 @@ async def execute(request: Request) -> Response:
     tenant = _tenant(request)
     mock = _mock(request)
     body: ExecuteRequest = _read(request, mock.requests.execute(await _body(request))).value
-    request.state.agent_name = body.agent_name
+    facts(request.scope).agent_name = body.agent_name
     execution = mock.executions.execute(
         tenant.deployment_id, request.path_params["context_id"], body
     )
     reply = execution.reply
     if reply is not None:
-        request.state.script = reply.source
+        facts(request.scope).script = reply.source
     if body.kind == "stream":
         return EventStream(execution, mock.executions)
     await asyncio.sleep(reply.latency if reply else 0)
