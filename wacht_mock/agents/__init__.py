@@ -27,7 +27,7 @@ from .loader import load_agents_file
 from .matching import When
 from .plans import Exhaustion
 from .rendered import RenderedReply, RenderedToolCall
-from .reply import NO_RESULT, Reply, Status, StopReason, ToolCall
+from .reply import NO_RESULT, Reply, ReplyStatus, StopReason, ToolCall
 from .script import AgentScript, RuleBuilder, SideEffect
 from .usage import Usage
 
@@ -51,12 +51,12 @@ __all__ = [
     "RenderedToolCall",
     "Reply",
     "ReplyLike",
+    "ReplyStatus",
     "RuleBuilder",
     "ScriptCallableError",
     "ScriptError",
     "ScriptExhausted",
     "SideEffect",
-    "Status",
     "StopReason",
     "StreamFault",
     "StreamFaultMode",

@@ -7,7 +7,7 @@ from typing import Any
 
 from .chunking import Chunking, split_chunks
 from .faults import Fault
-from .reply import Status, StopReason
+from .reply import ReplyStatus, StopReason
 from .usage import Usage
 
 
@@ -38,7 +38,7 @@ class RenderedReply:
     structured_output: Any
     usage: Usage
     stop_reason: StopReason
-    status: Status
+    status: ReplyStatus
     ask: str | None
     latency: float
     chunk_delay: float

@@ -10,7 +10,7 @@ from faker import Faker
 from .call import AgentCall
 from .errors import InvalidScript
 from .rendered import RenderedReply, RenderedToolCall
-from .reply import Reply, Status, StopReason, ToolCall
+from .reply import Reply, ReplyStatus, StopReason, ToolCall
 from .structured import structured_value
 from .templating import render_template, render_templates_in
 from .usage import estimate_usage
@@ -90,5 +90,5 @@ def _stop_reason(
     return "tool_use" if pending and not text else "end_turn"
 
 
-def _status(ask: str | None) -> Status:
+def _status(ask: str | None) -> ReplyStatus:
     return "completed" if ask is None else "waiting_for_input"

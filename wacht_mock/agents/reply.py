@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypedDict
+from typing import Any, Literal, TypedDict, get_args
 
 from .chunking import Chunking, check_chunking
 from .errors import InvalidScript, at
@@ -15,15 +15,9 @@ from .templating import check_template, check_templates_in
 from .usage import Usage
 
 StopReason = Literal["end_turn", "tool_use", "max_tokens", "stop_sequence", "user_input"]
-Status = Literal["completed", "waiting_for_input", "failed"]
-STOP_REASONS: tuple[StopReason, ...] = (
-    "end_turn",
-    "tool_use",
-    "max_tokens",
-    "stop_sequence",
-    "user_input",
-)
-STATUSES: tuple[Status, ...] = ("completed", "waiting_for_input", "failed")
+ReplyStatus = Literal["completed", "waiting_for_input", "failed"]
+STOP_REASONS: tuple[StopReason, ...] = get_args(StopReason)
+REPLY_STATUSES: tuple[ReplyStatus, ...] = get_args(ReplyStatus)
 
 
 class _NoResult(enum.Enum):
@@ -90,7 +84,7 @@ class Reply:
     schema: Mapping[str, Any] | None = None
     usage: Usage | None = None
     stop_reason: StopReason | None = None
-    status: Status | None = None
+    status: ReplyStatus | None = None
     ask: str | None = None
     latency: float = 0.0
     chunk_delay: float = 0.0
@@ -115,7 +109,7 @@ class ReplyFields(TypedDict, total=False):
     schema: Mapping[str, Any] | None
     usage: Usage | None
     stop_reason: StopReason | None
-    status: Status | None
+    status: ReplyStatus | None
     ask: str | None
     latency: float
     chunk_delay: float
@@ -134,8 +128,8 @@ def _check_options(reply: Reply) -> None:
     _check_status(reply.status, reply.ask)
 
 
-def _check_status(status: Status | None, ask: str | None) -> None:
-    if status is not None and status not in STATUSES:
-        raise InvalidScript.at("status", f"must be one of {', '.join(STATUSES)}")
+def _check_status(status: ReplyStatus | None, ask: str | None) -> None:
+    if status is not None and status not in REPLY_STATUSES:
+        raise InvalidScript.at("status", f"must be one of {', '.join(REPLY_STATUSES)}")
     if status is not None and (status == "waiting_for_input") != (ask is not None):
         raise InvalidScript.at("status", "waiting_for_input goes with an ask, and only with it")

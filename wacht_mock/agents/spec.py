@@ -7,7 +7,7 @@ Only the shape (keys, types, ranges) is checked here; what a value means
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar, Literal, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import ErrorDetails
@@ -15,6 +15,9 @@ from pydantic_core import ErrorDetails
 from wacht_mock.core.text import did_you_mean
 
 from .errors import InvalidScript, join_path
+from .faults import StreamFaultMode
+from .plans import Exhaustion
+from .reply import ReplyStatus, StopReason
 
 Model = TypeVar("Model", bound=BaseModel)
 
@@ -70,7 +73,7 @@ class FaultSpec(SpecModel):
     noun: ClassVar[str] = "fault key"
     status: int | None = None
     retry_after: int | None = None
-    mode: Literal["cut", "error", "drop"] | None = None
+    mode: StreamFaultMode | None = None
     after_events: int | None = None
     code: int | None = None
     message: str | None = None
@@ -96,10 +99,8 @@ class ReplySpec(SpecModel):
     structured_output: Any = None
     schema_: dict[str, Any] | None = Field(default=None, alias="schema")
     usage: UsageSpec | None = None
-    stop_reason: (
-        Literal["end_turn", "tool_use", "max_tokens", "stop_sequence", "user_input"] | None
-    ) = None
-    status: Literal["completed", "waiting_for_input", "failed"] | None = None
+    stop_reason: StopReason | None = None
+    status: ReplyStatus | None = None
     ask: str | None = None
     latency: float = Field(default=0.0, ge=0)
     chunk_delay: float = Field(default=0.0, ge=0)
@@ -117,7 +118,7 @@ class PlanSpec(SpecModel):
 
     reply: ReplySpec | None = None
     sequence: list[ReplySpec] | None = None
-    when_exhausted: Literal["error", "repeat_last", "default"] | None = None
+    when_exhausted: Exhaustion | None = None
 
     @model_validator(mode="after")
     def _one_plan(self) -> PlanSpec:

@@ -24,7 +24,7 @@ from .call import AgentCall
 from .errors import InvalidScript, at
 
 CALL_FIELDS = ("message", "agent_name", "turn")
-CONTEXT_FIELDS = ("id", "title", "system_instructions", "context_group", "status")
+TEMPLATE_CONTEXT_FIELDS = ("id", "title", "system_instructions", "context_group", "status")
 KNOWN = "message, agent_name, turn, context.<field>, faker.<provider>"
 
 
@@ -124,7 +124,7 @@ def _check_provider(name: str) -> None:
 
 @cache
 def _known_fields() -> frozenset[str]:
-    return frozenset(CALL_FIELDS) | {f"context.{name}" for name in CONTEXT_FIELDS}
+    return frozenset(CALL_FIELDS) | {f"context.{name}" for name in TEMPLATE_CONTEXT_FIELDS}
 
 
 def _value(field: str | None, call: AgentCall, faker: Faker) -> str:

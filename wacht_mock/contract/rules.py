@@ -24,7 +24,8 @@ if TYPE_CHECKING:
 
 #: A page's size when the query names none (the contract's ``limit`` default).
 DEFAULT_LIMIT = 50
-CONTEXT_FIELDS = {"title": None, "system_instructions": None, "context_group": None}
+#: What a create leaves null when the client sends nothing for it.
+CREATE_NULLS = {"title": None, "system_instructions": None, "context_group": None}
 Rule = Callable[["Request", dict[str, Any], Place], list[Violation]]
 
 
@@ -168,7 +169,7 @@ def _same_id(request: Request, data: dict[str, Any], place: Place) -> list[Viola
 def _created(request: Request, data: dict[str, Any], place: Place) -> list[Violation]:
     if not isinstance(request.json, dict):
         return []
-    sent = {**CONTEXT_FIELDS, **request.json}
+    sent = {**CREATE_NULLS, **request.json}
     return _echo(place, data, sent, "as created")
 
 

@@ -46,7 +46,8 @@ from wacht_mock.core.wire import CONTROL_PREFIX as PREFIX
 
 logger = logging.getLogger("wacht_mock.proxy")
 
-HOP_BY_HOP = frozenset(
+#: Headers that describe one hop, or that httpx sets for the next one: never copied across.
+NOT_FORWARDED = frozenset(
     {
         "connection",
         "keep-alive",
@@ -208,7 +209,7 @@ class Exchange:
         headers = [
             (name, value)
             for name, value in self.scope["headers"]
-            if name.decode("latin-1").lower() not in HOP_BY_HOP
+            if name.decode("latin-1").lower() not in NOT_FORWARDED
         ]
         headers.append((b"accept-encoding", b"identity"))
         return self.proxy.client.build_request(self.method, url, headers=headers, content=body)
@@ -283,7 +284,7 @@ class Exchange:
         kept = [
             (name.lower().encode("latin-1"), value.encode("latin-1"))
             for name, value in headers
-            if name.lower() not in HOP_BY_HOP
+            if name.lower() not in NOT_FORWARDED
         ]
         if length is not None:
             kept.append((b"content-length", str(length).encode()))
