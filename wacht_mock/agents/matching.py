@@ -4,64 +4,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, fields
-from typing import Any, TypedDict
+from dataclasses import dataclass, field, fields
+from typing import Any, get_type_hints
 
 from .call import AgentCall
 from .errors import InvalidScript
-
-
-class Matchers(TypedDict, total=False):
-    """The keyword arguments of `When`."""
-
-    message: str
-    message_contains: str
-    message_regex: str
-    context_group: str
-    title: str
-    title_contains: str
-    system_instructions: str
-    system_instructions_contains: str
-    turn: int
-
-
-@dataclass(frozen=True)
-class When:
-    """Matchers that must all hold. Strings match case-sensitively; `message_regex`
-    is searched anywhere in the message (use `^…$` to anchor, `(?i)` to ignore
-    case). Message matchers never match a `continue` call, which has no message."""
-
-    message: str | None = None
-    message_contains: str | None = None
-    message_regex: str | None = None
-    context_group: str | None = None
-    title: str | None = None
-    title_contains: str | None = None
-    system_instructions: str | None = None
-    system_instructions_contains: str | None = None
-    turn: int | None = None
-
-    def __post_init__(self) -> None:
-        if not any(True for _ in self.given()):
-            raise InvalidScript.at("", "a rule needs at least one matcher")
-        _check_regex(self.message_regex)
-        if self.turn is not None and self.turn < 1:
-            raise InvalidScript.at("turn", "turns are numbered from 1")
-
-    def given(self) -> Iterator[tuple[str, Any]]:
-        """The matchers in use, as (name, expected value)."""
-        for spec in fields(self):
-            value = getattr(self, spec.name)
-            if value is not None:
-                yield spec.name, value
-
-    def matches(self, call: AgentCall) -> bool:
-        """Whether every matcher holds for the call."""
-        return all(_MATCHERS[name].test(call, value) for name, value in self.given())
-
-    def describe(self) -> str:
-        """A short text for the journal, e.g. "message contains 'refund'"."""
-        return " and ".join(_MATCHERS[name].describe(value) for name, value in self.given())
 
 
 @dataclass(frozen=True)
@@ -102,19 +49,68 @@ def _instructions(call: AgentCall) -> str | None:
     return call.context.system_instructions
 
 
-_MATCHERS: dict[str, _Matcher] = {
-    "message": _Matcher(_message, _equals, "message is"),
-    "message_contains": _Matcher(_message, _contains, "message contains"),
-    "message_regex": _Matcher(_message, _search, "message matches"),
-    "context_group": _Matcher(lambda call: call.context.context_group, _equals, "context_group is"),
-    "title": _Matcher(_title, _equals, "title is"),
-    "title_contains": _Matcher(_title, _contains, "title contains"),
-    "system_instructions": _Matcher(_instructions, _equals, "system_instructions are"),
-    "system_instructions_contains": _Matcher(
+def _group(call: AgentCall) -> str | None:
+    return call.context.context_group
+
+
+def _turn(call: AgentCall) -> int:
+    return call.turn
+
+
+def _matcher(
+    subject: Callable[[AgentCall], Any], test: Callable[[Any, Any], bool], says: str
+) -> Any:
+    """A matcher field: unset by default, with what it tests kept beside its name and type."""
+    return field(default=None, metadata={"matcher": _Matcher(subject, test, says)})
+
+
+@dataclass(frozen=True)
+class When:
+    """Matchers that must all hold. Strings match case-sensitively; `message_regex`
+    is searched anywhere in the message (use `^…$` to anchor, `(?i)` to ignore
+    case). Message matchers never match a `continue` call, which has no message.
+
+    The one definition of the matchers: their names, types and tests are these fields;
+    the script files' `when:` keys are read from them (`MATCHERS`)."""
+
+    message: str | None = _matcher(_message, _equals, "message is")
+    message_contains: str | None = _matcher(_message, _contains, "message contains")
+    message_regex: str | None = _matcher(_message, _search, "message matches")
+    context_group: str | None = _matcher(_group, _equals, "context_group is")
+    title: str | None = _matcher(_title, _equals, "title is")
+    title_contains: str | None = _matcher(_title, _contains, "title contains")
+    system_instructions: str | None = _matcher(_instructions, _equals, "system_instructions are")
+    system_instructions_contains: str | None = _matcher(
         _instructions, _contains, "system_instructions contain"
-    ),
-    "turn": _Matcher(lambda call: call.turn, _equals, "turn is"),
-}
+    )
+    turn: int | None = _matcher(_turn, _equals, "turn is")
+
+    def __post_init__(self) -> None:
+        if not any(True for _ in self.given()):
+            raise InvalidScript.at("", "a rule needs at least one matcher")
+        _check_regex(self.message_regex)
+        if self.turn is not None and self.turn < 1:
+            raise InvalidScript.at("turn", "turns are numbered from 1")
+
+    def given(self) -> Iterator[tuple[str, Any]]:
+        """The matchers in use, as (name, expected value)."""
+        for spec in fields(self):
+            value = getattr(self, spec.name)
+            if value is not None:
+                yield spec.name, value
+
+    def matches(self, call: AgentCall) -> bool:
+        """Whether every matcher holds for the call."""
+        return all(_TESTS[name].test(call, value) for name, value in self.given())
+
+    def describe(self) -> str:
+        """A short text for the journal, e.g. "message contains 'refund'"."""
+        return " and ".join(_TESTS[name].describe(value) for name, value in self.given())
+
+
+_TESTS: dict[str, _Matcher] = {spec.name: spec.metadata["matcher"] for spec in fields(When)}
+#: Each matcher's name and the type of its value, as ``When`` declares them.
+MATCHERS: dict[str, Any] = get_type_hints(When)
 
 
 def _check_regex(pattern: str | None) -> None:

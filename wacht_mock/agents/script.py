@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from threading import RLock
-from typing import Unpack
+from typing import Any, Unpack
+
+from wacht_mock.core.text import did_you_mean
 
 from .building import ReplyLike, as_reply
 from .call import AgentCall
 from .calllog import CALL_LOG_SIZE, CallLog, CallRecord
-from .errors import ScriptCallableError, at
+from .errors import InvalidScript, ScriptCallableError, at
 from .faults import HttpFault
-from .matching import Matchers, When
+from .matching import MATCHERS, When
 from .plans import AgentDefinition, Choice, Exhaustion, Fixed, Plan, ReplySequence, Rule
 from .rendered import RenderedReply
 from .reply import Reply, ReplyFields
@@ -75,11 +77,16 @@ class AgentScript(_PlanMaker):
         self._log = CallLog(call_log_size)
         self._take = self._set_plan
 
-    def when(self, **matchers: Unpack[Matchers]) -> RuleBuilder:
+    def when(self, **matchers: Any) -> RuleBuilder:
         """Start a rule: `when(message_contains="refund").reply("...")`."""
         with self._lock:
             path = f"{self._base}.rules[{len(self._rules)}]"
         with at(f"{path}.when"):
+            for name in matchers:
+                if name not in MATCHERS:
+                    hint = did_you_mean(name, MATCHERS)
+                    hint = f" ({hint})" if hint else ""
+                    raise InvalidScript.at("", f"unknown matcher {name!r}{hint}")
             when = When(**matchers)
         return RuleBuilder(self, when, path)
 

@@ -7,15 +7,23 @@ Only the shape (keys, types, ranges) is checked here; what a value means
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    create_model,
+    model_validator,
+)
 from pydantic_core import ErrorDetails
 
 from wacht_mock.core.text import did_you_mean
 
 from .errors import InvalidScript, join_path
 from .faults import StreamFaultMode
+from .matching import MATCHERS
 from .plans import Exhaustion
 from .reply import ReplyStatus, StopReason
 
@@ -39,17 +47,20 @@ class SpecModel(BaseModel):
         return data
 
 
-class WhenSpec(SpecModel):
+class _WhenSpec(SpecModel):
     noun: ClassVar[str] = "matcher"
-    message: str | None = None
-    message_contains: str | None = None
-    message_regex: str | None = None
-    context_group: str | None = None
-    title: str | None = None
-    title_contains: str | None = None
-    system_instructions: str | None = None
-    system_instructions_contains: str | None = None
-    turn: int | None = None
+
+
+#: The ``when:`` of a rule in a script file: the matchers ``When`` declares, each optional.
+WhenSpec = create_model(
+    "WhenSpec",
+    __base__=_WhenSpec,
+    **{name: (kind, None) for name, kind in MATCHERS.items()},  # type: ignore[call-overload]
+)
+if TYPE_CHECKING:
+    _When = SpecModel
+else:
+    _When = WhenSpec
 
 
 class ToolCallSpec(SpecModel):
@@ -131,7 +142,7 @@ class PlanSpec(SpecModel):
 
 class RuleSpec(PlanSpec):
     noun: ClassVar[str] = "rule key"
-    when: WhenSpec
+    when: _When
 
     @model_validator(mode="after")
     def _has_plan(self) -> RuleSpec:

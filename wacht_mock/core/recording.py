@@ -75,6 +75,8 @@ class Recorder:
 
         async def receiving() -> Message:
             message = await receive()
+            # Keep a little more than the journal shows (clip cuts it to BODY_LIMIT and says how
+            # long it was), never the whole of a large upload: the journal's memory is bounded.
             if message["type"] == "http.request" and len(request_body) < 2 * 65536:
                 request_body.extend(message.get("body", b""))
             return message
@@ -86,6 +88,7 @@ class Recorder:
                 if status in BODILESS or scope["method"] == "HEAD":
                     record()  # the client sees the whole response with its head
             elif message["type"] == "http.response.body":
+                # Each chunk capped: a long stream's events cannot grow one entry without end.
                 response_body.extend(message.get("body", b"")[:65536])
                 if not message.get("more_body", False):
                     record()  # before the client can see the end of the response

@@ -29,6 +29,8 @@ def create_app(config: MockConfig | WachtMock | None = None) -> Starlette:
         routes=[*routes, control] if mock.config.control_token else routes,
         middleware=[
             Middleware(Recorder, journal=mock.journal, skip_prefix=PREFIX + "/"),
+            # Inside the recorder: a bug becomes a JSON 500 the journal records like any answer
+            # (with its traceback in the entry's error), instead of escaping past it.
             Middleware(CatchAll),
         ],
         exception_handlers={ApiError: render_api_error, HTTPException: render_http_exception},

@@ -144,6 +144,7 @@ class Store:
             if tenant is None or index is None:
                 return Page([], False, limit, offset)
             keys = index[offset : offset + limit + 1]
+            # A sort key is (-activity, -id): negating its id back gives the context's key.
             data = [tenant.contexts[str(-key[1])] for key in keys[:limit]]
             return Page(data, len(keys) > limit, limit, offset)
 
