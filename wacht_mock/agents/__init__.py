@@ -10,7 +10,7 @@ It knows nothing of HTTP or storage: the server builds an `AgentCall`, asks
 """
 
 from .building import ReplyLike
-from .call import AgentCall, CallKind, ContextView, HistoryTurn
+from .call import AgentCall, CallKind, ContextView, History, HistoryTurn, Transcript, TurnLike
 from .calllog import CallRecord
 from .chunking import Chunking
 from .engine import Engine
@@ -43,6 +43,7 @@ __all__ = [
     "Engine",
     "Exhaustion",
     "Fault",
+    "History",
     "HistoryTurn",
     "HttpFault",
     "InvalidScript",
@@ -61,6 +62,8 @@ __all__ = [
     "StreamFault",
     "StreamFaultMode",
     "ToolCall",
+    "Transcript",
+    "TurnLike",
     "Usage",
     "When",
     "load_agents_file",

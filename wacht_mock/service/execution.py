@@ -16,7 +16,7 @@ from wacht_mock.agents import (
     AgentNotScripted,
     ContextView,
     Engine,
-    HistoryTurn,
+    History,
     HttpFault,
     RenderedReply,
     ScriptError,
@@ -65,7 +65,7 @@ class ExecutionService:
     def execute(self, deployment_id: str, context_id: str, request: ExecuteRequest) -> Execution:
         context = self.store.get(deployment_id, context_id)
         _check_can_execute(context, request)
-        history = self.store.turns(deployment_id, context_id)
+        history = self.store.shared_history(deployment_id, context_id)
         reply = self._respond(_call(request, context, history))
         if isinstance(reply.fault, HttpFault):
             raise _http_fault(reply.fault, reply.source)
@@ -103,7 +103,7 @@ def _check_can_execute(context: Context, request: ExecuteRequest) -> None:
         raise Conflict(f"Execution context {context.id} has no conversation to continue yet")
 
 
-def _call(request: ExecuteRequest, context: Context, history: tuple[Turn, ...]) -> AgentCall:
+def _call(request: ExecuteRequest, context: Context, history: History) -> AgentCall:
     view = ContextView(
         id=context.id,
         title=context.title,
@@ -117,7 +117,7 @@ def _call(request: ExecuteRequest, context: Context, history: tuple[Turn, ...]) 
         message=request.message,
         files=request.files,
         context=view,
-        history=tuple(HistoryTurn(role=turn.role, text=turn.text) for turn in history),
+        history=history,
         turn=context.executions + 1,
     )
 
