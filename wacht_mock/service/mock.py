@@ -31,7 +31,7 @@ class WachtMock:
             call_log_size=self.config.call_log_size,
         )
         self.executions = ExecutionService(self.store, self.engine)
-        self.journal = Journal(self.config.journal_size)
+        self.journal = Journal(self.config.journal_size, self.config.journal_bytes)
         self.load_fixtures(self.config.fixtures)
 
     def load_fixtures(self, paths: Iterable[str | Path]) -> int:
@@ -48,7 +48,7 @@ class WachtMock:
         The journal's size and the control token are fixed when the mock (and its app) are
         made: a configuration that changes them is refused rather than quietly half-applied.
         """
-        for name in ("journal_size", "control_token", "max_body_bytes"):
+        for name in ("journal_size", "journal_bytes", "control_token", "max_body_bytes"):
             if getattr(config, name) != getattr(self.config, name):
                 raise ValueError(f"{name} is fixed when the mock is made; make a new WachtMock")
         if config.clock is not self.config.clock:
