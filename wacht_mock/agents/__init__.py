@@ -13,7 +13,7 @@ from .building import ReplyLike
 from .call import AgentCall, CallKind, ContextView, History, HistoryTurn, Transcript, TurnLike
 from .calllog import CallRecord
 from .chunking import Chunking
-from .engine import Engine
+from .engine import Engine, Scripts
 from .errors import (
     AgentNotScripted,
     InvalidScript,
@@ -28,7 +28,7 @@ from .matching import When
 from .plans import Exhaustion
 from .rendered import RenderedReply, RenderedToolCall
 from .reply import NO_RESULT, Reply, Status, StopReason, ToolCall
-from .script import AgentScript, RuleBuilder, SideEffect
+from .script import AgentScript, RuleBuilder, SideEffect, Tenant
 from .usage import Usage
 
 __all__ = [
@@ -56,11 +56,13 @@ __all__ = [
     "ScriptCallableError",
     "ScriptError",
     "ScriptExhausted",
+    "Scripts",
     "SideEffect",
     "Status",
     "StopReason",
     "StreamFault",
     "StreamFaultMode",
+    "Tenant",
     "ToolCall",
     "Transcript",
     "TurnLike",

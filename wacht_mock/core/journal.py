@@ -113,10 +113,15 @@ class Journal:
         with self._lock:
             return [entry for entry in self._entries if entry.number > since]
 
-    def clear(self) -> None:
+    def clear(self, deployment_id: str | None = None) -> None:
+        """Forget every entry, or only the requests of ``deployment_id``."""
         with self._lock:
-            self._entries.clear()
-            self._bytes = 0
+            if deployment_id is None:
+                self._entries.clear()
+            else:
+                kept = [entry for entry in self._entries if entry.deployment_id != deployment_id]
+                self._entries = deque(kept)
+            self._bytes = sum(entry.size for entry in self._entries)
 
     @property
     def total(self) -> int:

@@ -66,7 +66,7 @@ class ExecutionService:
         context = self.store.get(deployment_id, context_id)
         _check_can_execute(context, request)
         history = self.store.shared_history(deployment_id, context_id)
-        reply = self._respond(_call(request, context, history))
+        reply = self._respond(_call(request, context, history), deployment_id)
         if isinstance(reply.fault, HttpFault):
             raise _http_fault(reply.fault, reply.source)
         if request.kind != "stream" and reply.fault is not None:
@@ -84,9 +84,9 @@ class ExecutionService:
         updated = self.store.record_execution(deployment_id, context_id, turns, state)
         return Execution(execution_id, conversation_id, message_id, status, reply, updated)
 
-    def _respond(self, call: AgentCall) -> RenderedReply:
+    def _respond(self, call: AgentCall, deployment_id: str) -> RenderedReply:
         try:
-            return self.engine.respond(call)
+            return self.engine.respond(call, deployment_id)
         except AgentNotScripted as exc:
             raise ScriptProblem(str(exc), status=404) from None
         except ScriptError as exc:

@@ -34,11 +34,14 @@ class WachtMock:
         self.journal = Journal(self.config.journal_size, self.config.journal_bytes)
         self.load_fixtures(self.config.fixtures)
 
-    def load_fixtures(self, paths: Iterable[str | Path]) -> int:
-        """Seed contexts and load scripts from fixture files or folders; returns contexts made."""
+    def load_fixtures(self, paths: Iterable[str | Path], only: str | None = None) -> int:
+        """Seed contexts and load scripts from fixture files or folders; returns contexts made.
+
+        ``only``: a deployment id; then only what the files give that deployment.
+        """
         files = [(path, read_fixture(path)) for path in fixture_files(map(Path, paths))]
         return sum(
-            apply(fixture, self.store, self.engine, self.engine.seed, str(path))
+            apply(fixture, self.store, self.engine, self.engine.seed, str(path), only)
             for path, fixture in files
         )
 
@@ -59,8 +62,19 @@ class WachtMock:
         self.engine.call_log_size = config.call_log_size
         self.reset()
 
-    def reset(self) -> None:
-        """Back to the start: no contexts, scripts or journal beyond the configured fixtures."""
+    def reset(self, deployment_id: str | None = None) -> None:
+        """Back to the start: no contexts, scripts or journal beyond the configured fixtures.
+
+        With ``deployment_id``, only that deployment goes back to the start: its contexts, its
+        place in every script's sequences, its call logs, its own scripts and its journal
+        entries; the shared scripts and settings, and every other deployment, stay as they are.
+        """
+        if deployment_id is not None:
+            self.store.reset(deployment_id)
+            self.engine.reset(deployment_id)
+            self.journal.clear(deployment_id)
+            self.load_fixtures(self.config.fixtures, only=deployment_id)
+            return
         self.store.reset()
         self.engine.reset()
         self.journal.clear()

@@ -195,9 +195,13 @@ class Store:
 
     # -- whole state ------------------------------------------------------------------------
 
-    def reset(self) -> None:
+    def reset(self, deployment_id: str | None = None) -> None:
+        """Forget every deployment's contexts, or only those of ``deployment_id``."""
         with self._lock:
-            self._tenants.clear()
+            if deployment_id is None:
+                self._tenants.clear()
+            else:
+                self._tenants.pop(deployment_id, None)
 
     def deployments(self) -> builtins.list[str]:
         with self._lock:
