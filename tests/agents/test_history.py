@@ -77,3 +77,14 @@ def test_usage_is_the_same_from_a_view_as_from_a_tuple() -> None:
 def test_a_short_view_shows_its_turns_and_a_long_one_its_length() -> None:
     assert repr(transcript("hi").view()) == "History([HistoryTurn(role='user', text='hi')])"
     assert repr(transcript(*"abcdef").view()) == "<History: 6 turns>"
+
+
+def test_a_released_conversation_leaves_its_views_empty() -> None:
+    conversation = transcript("one", "two")
+    seen = conversation.view()
+    conversation.release()
+    assert len(seen) == 0
+    assert list(seen) == []
+    assert seen == ()
+    with pytest.raises(IndexError):
+        seen[0]

@@ -53,7 +53,8 @@ class History(Sequence[HistoryTurn]):
     this call saw, so handing it to a script, and keeping it in the call log, costs the same at
     5,000 turns as at none. Items are :class:`HistoryTurn`, made when read; a slice is a tuple.
     It compares equal to a tuple or list of the same turns. ``words`` is the turns' word count
-    (kept by the conversation as it grows, counted here only when not given).
+    (kept by the conversation as it grows, counted here only when not given). Once its
+    conversation is released (its context deleted), a view is empty: the turns are freed.
     """
 
     __slots__ = ("_length", "_turns", "_words")
@@ -72,7 +73,7 @@ class History(Sequence[HistoryTurn]):
         return self._words
 
     def __len__(self) -> int:
-        return self._length
+        return min(self._length, len(self._turns))
 
     @overload
     def __getitem__(self, index: int) -> HistoryTurn: ...
@@ -82,22 +83,22 @@ class History(Sequence[HistoryTurn]):
 
     def __getitem__(self, index: int | slice) -> HistoryTurn | tuple[HistoryTurn, ...]:
         if isinstance(index, slice):
-            return tuple(self._at(i) for i in range(self._length)[index])
-        return self._at(range(self._length)[index])  # IndexError and negative indexes as a tuple
+            return tuple(self._at(i) for i in range(len(self))[index])
+        return self._at(range(len(self))[index])  # IndexError and negative indexes as a tuple
 
     def __iter__(self) -> Iterator[HistoryTurn]:
-        return (self._at(i) for i in range(self._length))
+        return (self._at(i) for i in range(len(self)))
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Sequence) or isinstance(other, str | bytes):
             return NotImplemented
-        return len(other) == self._length and all(a == b for a, b in zip(self, other, strict=True))
+        return len(other) == len(self) and all(a == b for a, b in zip(self, other, strict=True))
 
     def __hash__(self) -> int:
         return hash(tuple(self))
 
     def __repr__(self) -> str:
-        return f"History({list(self)!r})" if self._length <= 3 else f"<History: {len(self)} turns>"
+        return f"History({list(self)!r})" if len(self) <= 3 else f"<History: {len(self)} turns>"
 
     def _at(self, index: int) -> HistoryTurn:
         turn = self._turns[index]
@@ -131,6 +132,11 @@ class Transcript(Generic[T]):
     def view(self) -> History:
         """The history as it stands now, for one call."""
         return History(self._turns, len(self._turns), self._words)
+
+    def release(self) -> None:
+        """Free the turns (the context is gone): every view of them is empty from now on."""
+        self._turns.clear()
+        self._words = 0
 
     def __len__(self) -> int:
         return len(self._turns)

@@ -112,13 +112,16 @@ class Store:
             return self._replace(current, **changes, updated_at=self.clock.now())
 
     def delete(self, deployment_id: str, context_id: str) -> None:
-        """Remove the context and its history."""
+        """Remove the context and its history; its turns are freed even where agents' call logs
+        refer to them (those calls' histories are empty from then on)."""
         with self._lock:
             context = self.get(deployment_id, context_id)
             tenant = self._tenants[deployment_id]
             self._unindex(tenant, context)
             del tenant.contexts[context_id]
-            tenant.history.pop(context_id, None)
+            transcript = tenant.history.pop(context_id, None)
+            if transcript is not None:
+                transcript.release()  # calls logged in this context no longer keep it
 
     def list(
         self,
@@ -198,10 +201,11 @@ class Store:
     def reset(self, deployment_id: str | None = None) -> None:
         """Forget every deployment's contexts, or only those of ``deployment_id``."""
         with self._lock:
-            if deployment_id is None:
-                self._tenants.clear()
-            else:
-                self._tenants.pop(deployment_id, None)
+            gone = list(self._tenants) if deployment_id is None else [deployment_id]
+            for name in gone:
+                tenant = self._tenants.pop(name, None)
+                for transcript in tenant.history.values() if tenant else ():
+                    transcript.release()
 
     def deployments(self) -> builtins.list[str]:
         with self._lock:
@@ -221,6 +225,9 @@ class Store:
             if context.id in tenant.contexts:
                 self._unindex(tenant, tenant.contexts[context.id])
             self._put(tenant, context)
+            replaced = tenant.history.get(context.id)
+            if replaced is not None:
+                replaced.release()
             tenant.history[context.id] = Transcript(turns)
 
     # -- internals --------------------------------------------------------------------------
