@@ -4,11 +4,12 @@
     python benchmarks/soak.py --seconds 180 --every 15
 
 The server runs in its own process (its RSS is read from ``/proc``, Linux only). Four clients
-execute in one context, so its conversation grows by two turns an execution (thousands of turns
-within minutes); one request in ten is a list with 8 kB of headers and a 4 kB query string (the
-journal's byte bound), one in fifty creates, executes in and deletes a context of its own.
-Each row: time, the long conversation's turns, the server's RSS, execute p50 and p99 in that
-interval. Not part of the test suite; the gate runs a short version
+execute in one context, so its conversation grows by two turns an execution; at ``--turns``
+(default 4,000) it is deleted and the next long chat starts, so RSS can only stay flat if a
+deleted conversation is freed. One request in ten is a list with 8 kB of headers and a 4 kB
+query string (the journal's byte bound), one in fifty creates, executes in and deletes a context
+of its own. Each row: time, the current chat's turns, the server's RSS, execute p50 and p99 in
+that interval. Not part of the test suite; the gate runs a short version
 (``tests/reliability/test_memory.py``).
 """
 
@@ -45,16 +46,29 @@ class Interval:
 class Load:
     """The clients' shared tally; ``take`` hands over the interval and starts a new one."""
 
-    def __init__(self) -> None:
+    def __init__(self, context: str, limit: int) -> None:
         self._lock = threading.Lock()
         self._now = Interval()
+        self.context = context
         self.turns = 0
+        self.chats = 1
+        self._limit = limit
 
-    def executed(self, seconds: float) -> None:
+    def executed(self, seconds: float) -> bool:
+        """Count an execution in the chat; True (for one client) when the chat is long enough."""
         with self._lock:
             self._now.executes.append(seconds)
             self._now.requests += 1
             self.turns += 2  # the message and the reply
+            if self.turns < self._limit:
+                return False
+            self.turns = -(10**9)  # until the next chat starts, nobody else rotates
+            return True
+
+    def next_chat(self, context: str) -> None:
+        with self._lock:
+            self.context, self.turns = context, 0
+            self.chats += 1
 
     def other(self, ok: bool) -> None:
         with self._lock:
@@ -71,10 +85,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=600.0, help="how long (default 600)")
     parser.add_argument("--every", type=float, default=30.0, help="seconds a row (default 30)")
+    parser.add_argument("--turns", type=int, default=4000, help="a chat's length (default 4000)")
     args = parser.parse_args(argv)
     server, url = _serve()
     try:
-        return _soak(server.pid, url, args.seconds, args.every)
+        return _soak(server.pid, url, args)
     finally:
         server.terminate()
         server.wait(10)
@@ -92,30 +107,30 @@ def _serve() -> tuple[subprocess.Popen[str], str]:
     return server, found.group(0)
 
 
-def _soak(pid: int, url: str, seconds: float, every: float) -> int:
+def _soak(pid: int, url: str, args: argparse.Namespace) -> int:
+    seconds, every = args.seconds, args.every
     headers = {"Authorization": f"Bearer {KEY}"}
     with httpx.Client(base_url=url, headers=headers) as client:
-        context = client.post(COLLECTION, json={"title": "The long chat"}).json()["id"]
-    load, stop = Load(), threading.Event()
+        load, stop = Load(_new_chat(client), args.turns), threading.Event()
     threads = [
-        threading.Thread(target=_client, args=(url, headers, context, load, stop, n))
-        for n in range(CLIENTS)
+        threading.Thread(target=_client, args=(url, headers, load, stop, n)) for n in range(CLIENTS)
     ]
     for thread in threads:
         thread.start()
     rows: list[tuple[float, int, float, float, float]] = []
     started = time.monotonic()
-    print("| time | turns in the chat | server RSS | execute p50 | execute p99 | requests |")
+    print("| time | chat, turns | server RSS | execute p50 | execute p99 | requests |")
     print("|---:|---:|---:|---:|---:|---:|")
     try:
         while (elapsed := time.monotonic() - started) < seconds:
             time.sleep(min(every, seconds - elapsed))
             interval = load.take()
             p50, p99 = _percentiles(interval.executes)
-            row = (time.monotonic() - started, load.turns, _rss_mib(pid), p50, p99)
+            row = (time.monotonic() - started, max(0, load.turns), _rss_mib(pid), p50, p99)
             rows.append(row)
             print(
-                f"| {row[0]:.0f} s | {row[1]:,} | {row[2]:.1f} MiB | {p50 * 1e3:.2f} ms "
+                f"| {row[0]:.0f} s | #{load.chats}, {row[1]:,} | {row[2]:.1f} MiB "
+                f"| {p50 * 1e3:.2f} ms "
                 f"| {p99 * 1e3:.2f} ms | {interval.requests:,} ({interval.errors} errors) |",
                 flush=True,
             )
@@ -123,13 +138,16 @@ def _soak(pid: int, url: str, seconds: float, every: float) -> int:
         stop.set()
         for thread in threads:
             thread.join()
-    _summary(rows)
+    _summary(rows, load.chats)
     return 0
 
 
-def _client(
-    url: str, headers: dict[str, str], context: str, load: Load, stop: threading.Event, n: int
-) -> None:
+def _new_chat(client: httpx.Client) -> str:
+    context: str = client.post(COLLECTION, json={"title": "The long chat"}).json()["id"]
+    return context
+
+
+def _client(url: str, headers: dict[str, str], load: Load, stop: threading.Event, n: int) -> None:
     body = {"agent_name": "support-bot", "execution_type": {"new_message": {"message": "Hi"}}}
     with httpx.Client(base_url=url, headers=headers, timeout=30) as client:
         count = 0
@@ -143,13 +161,16 @@ def _client(
             elif count % 50 == 25:
                 load.other(_short_life(client, body))
             else:
+                context = load.context
                 began = time.perf_counter()
                 response = client.post(f"{COLLECTION}/{context}/execute", json=body)
                 took = time.perf_counter() - began
                 if response.status_code != 200:
-                    load.other(False)
+                    load.other(response.status_code == 404)  # the chat was just deleted
                     continue
-                load.executed(took)
+                if load.executed(took):
+                    load.next_chat(_new_chat(client))
+                    load.other(client.delete(f"{COLLECTION}/{context}").status_code == 204)
 
 
 def _short_life(client: httpx.Client, body: dict[str, object]) -> bool:
@@ -172,7 +193,7 @@ def _rss_mib(pid: int) -> float:
     return int(found.group(1)) / 1024 if found else float("nan")
 
 
-def _summary(rows: list[tuple[float, int, float, float, float]]) -> None:
+def _summary(rows: list[tuple[float, int, float, float, float]], chats: int) -> None:
     if len(rows) < 3:
         return
     settled = rows[1:]  # the first interval includes the start-up and the first caches
@@ -181,7 +202,7 @@ def _summary(rows: list[tuple[float, int, float, float, float]]) -> None:
     print(
         f"\nRSS after the first interval: {low:.1f} to {high:.1f} MiB "
         f"(±{(high - low) / (high + low) * 100:.1f}% around the middle); "
-        f"{rows[-1][1]:,} turns in the chat; execute p99/p50 per interval: "
+        f"{chats} chats of up to {max(r[1] for r in rows):,} turns; execute p99/p50 per interval: "
         f"{min(ratios):.1f}x to {max(ratios):.1f}x"
     )
 
