@@ -148,7 +148,10 @@ def _new_chat(client: httpx.Client) -> str:
 
 
 def _client(url: str, headers: dict[str, str], load: Load, stop: threading.Event, n: int) -> None:
-    body = {"agent_name": "support-bot", "execution_type": {"new_message": {"message": "Hi"}}}
+    body: dict[str, object] = {
+        "agent_name": "support-bot",
+        "execution_type": {"new_message": {"message": "Hi"}},
+    }
     with httpx.Client(base_url=url, headers=headers, timeout=30) as client:
         count = 0
         while not stop.is_set():
