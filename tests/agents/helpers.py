@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Sequence
 
 import yaml
 
@@ -18,7 +19,7 @@ def make_call(
     title: str = "Order 42",
     context_group: str | None = None,
     system_instructions: str | None = None,
-    history: tuple[HistoryTurn, ...] = (),
+    history: Sequence[HistoryTurn] = (),
     context_id: str = "7311227281219858432",
 ) -> AgentCall:
     """A call as the server would build it."""

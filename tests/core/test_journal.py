@@ -62,10 +62,46 @@ def test_the_ring_keeps_only_the_newest() -> None:
     assert len(journal) == 0
 
 
+def test_the_ring_is_bounded_in_bytes_too() -> None:
+    journal = Journal(size=100, max_bytes=50_000)
+    for _ in range(20):
+        journal.record(
+            Entry(journal.next_number(), 0.0, "GET", "/", "", {}, "x" * 10_000, 200, "", 0)
+        )
+    assert [e.number for e in journal.entries()] == [17, 18, 19, 20]
+    assert journal.bytes == sum(e.size for e in journal.entries()) <= 50_000
+    assert journal.total == 20
+    huge = Entry(journal.next_number(), 0.0, "GET", "/", "", {}, "x" * 90_000, 200, "", 0)
+    journal.record(huge)
+    assert journal.entries() == [huge]  # the newest is always kept
+    journal.clear()
+    assert journal.bytes == 0
+
+
+async def test_headers_and_query_strings_are_clipped(mock: WachtMock) -> None:
+    transport = httpx.ASGITransport(app=create_app(mock))
+    padding = {f"x-pad-{n}": "p" * 5000 for n in range(12)}
+    async with httpx.AsyncClient(transport=transport, base_url="http://m", headers=auth()) as c:
+        await c.get("/ai/execution-contexts?" + "q=" + "y" * 60_000, headers=padding)
+    entry = mock.journal.entries()[-1]
+    assert entry.query.startswith("q=yyy")
+    assert entry.query.endswith("… (60002 bytes)")
+    assert len(entry.query) < 5000
+    assert entry.headers["x-pad-0"].startswith("p" * 1024)
+    assert entry.headers["x-pad-0"].endswith("… (5000 characters)")
+    assert sum(len(k) + len(v) for k, v in entry.headers.items()) < 10_000
+    assert entry.headers["…"].endswith("more headers not kept")
+    assert entry.headers["authorization"].startswith("Bearer wk_test_…")
+    assert entry.size < 20_000
+
+
 def test_the_journal_size_is_configurable() -> None:
     assert WachtMock(MockConfig(journal_size=5)).journal.size == 5
+    assert WachtMock(MockConfig(journal_bytes=5000)).journal.max_bytes == 5000
     with pytest.raises(ValueError, match="at least one"):
         Journal(size=0)
+    with pytest.raises(ValueError, match="max_bytes"):
+        Journal(max_bytes=0)
 
 
 @pytest.mark.parametrize(

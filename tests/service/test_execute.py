@@ -263,3 +263,26 @@ async def test_a_stream_fault_means_nothing_to_a_plain_execute(
     body = (await execute(client, context_id)).json()
     assert (body["status"], body["response"]["content"]) == ("completed", "all of it")
     assert [t["role"] for t in await history(client, context_id)] == ["user", "assistant"]
+
+
+async def test_each_recorded_call_keeps_the_history_it_saw(
+    client: httpx.AsyncClient, mock: WachtMock
+) -> None:
+    mock.engine.agent("bot").reply("Reply to {message}")
+    context_id = await new_context(client)
+    for message in ("one", "two", "three"):
+        await execute(client, context_id, message)
+    seen = [
+        [(turn.role, turn.text) for turn in record.call.history]
+        for record in mock.engine.agent("bot").calls
+    ]
+    assert seen == [
+        [],
+        [("user", "one"), ("assistant", "Reply to one")],
+        [
+            ("user", "one"),
+            ("assistant", "Reply to one"),
+            ("user", "two"),
+            ("assistant", "Reply to two"),
+        ],
+    ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from wacht_mock.service.requests import ExecuteRequest
 
 from wacht_mock import MockConfig, WachtMock
 from wacht_mock.service.auth import deployment_id_for
@@ -50,6 +51,10 @@ def test_json_fixtures_and_generation(tmp_path: Path) -> None:
         ("deployments: {nokey: {contexts: []}}", "not a well-formed API key"),
         ("agents: {bot: {rules: [{when: {mesage: x}, reply: hi}]}}", "mesage"),
         ("deployments: [", "seed.yaml"),
+        (
+            "deployments: {wk_test_x: {agents: {bot: {reply: {txt: hi}}}}}",
+            "seed.yaml: deployments.wk_test_x.agents.bot.reply",
+        ),
     ],
 )
 def test_bad_fixture_files_name_the_problem(tmp_path: Path, text: str, fragment: str) -> None:
@@ -57,6 +62,41 @@ def test_bad_fixture_files_name_the_problem(tmp_path: Path, text: str, fragment:
     path.write_text(text)
     with pytest.raises(FixtureError, match=fragment):
         WachtMock(MockConfig(fixtures=[path]))
+
+
+DEPLOYMENT_AGENTS = """
+deployments:
+  wk_test_x:
+    contexts: [{title: X's}]
+    agents: {bot: {sequence: [x one, x two]}}
+  wk_test_y:
+    contexts: [{title: Y's}]
+agents: {bot: {sequence: [one, two]}}
+"""
+
+
+def test_a_deployment_may_declare_agents_and_be_reset_alone(tmp_path: Path) -> None:
+    path = tmp_path / "seed.yaml"
+    path.write_text(DEPLOYMENT_AGENTS)
+    mock = WachtMock(MockConfig(fixtures=[path]))
+    x, y = deployment_id_for("wk_test_x"), deployment_id_for("wk_test_y")
+
+    def reply(deployment_id: str) -> str:
+        context = mock.store.list(deployment_id, limit=1, offset=0).data[0]
+        return mock.executions.execute(deployment_id, context.id, _message()).reply.text
+
+    assert [reply(x), reply(y), reply(x), reply(y)] == ["x one", "one", "x two", "two"]
+    mock.store.create(x, NewContext("added in x"))
+    mock.store.create(y, NewContext("added in y"))
+    mock.reset(x)
+    assert [c.title for c in mock.store.contexts(x)] == ["X's"]
+    assert [c.title for c in mock.store.contexts(y)] == ["Y's", "added in y"]
+    assert reply(x) == "x one"
+    assert mock.engine.agent("bot").call_count_in(y) == 2
+
+
+def _message() -> ExecuteRequest:
+    return ExecuteRequest("bot", "new_message", "Hi")
 
 
 def test_reconfigure_takes_a_new_clock_and_refuses_fixed_settings() -> None:

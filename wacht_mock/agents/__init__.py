@@ -10,10 +10,10 @@ It knows nothing of HTTP or storage: the server builds an `AgentCall`, asks
 """
 
 from .building import ReplyLike
-from .call import AgentCall, CallKind, ContextView, HistoryTurn
+from .call import AgentCall, CallKind, ContextView, History, HistoryTurn, Transcript, TurnLike
 from .calllog import CallRecord
 from .chunking import Chunking
-from .engine import Engine
+from .engine import Engine, Scripts
 from .errors import (
     AgentNotScripted,
     InvalidScript,
@@ -28,7 +28,7 @@ from .matching import When
 from .plans import Exhaustion
 from .rendered import RenderedReply, RenderedToolCall
 from .reply import NO_RESULT, Reply, ReplyStatus, StopReason, ToolCall
-from .script import AgentScript, RuleBuilder, SideEffect
+from .script import AgentScript, RuleBuilder, SideEffect, Tenant
 from .usage import Usage
 
 __all__ = [
@@ -43,6 +43,7 @@ __all__ = [
     "Engine",
     "Exhaustion",
     "Fault",
+    "History",
     "HistoryTurn",
     "HttpFault",
     "InvalidScript",
@@ -56,11 +57,15 @@ __all__ = [
     "ScriptCallableError",
     "ScriptError",
     "ScriptExhausted",
+    "Scripts",
     "SideEffect",
     "StopReason",
     "StreamFault",
     "StreamFaultMode",
+    "Tenant",
     "ToolCall",
+    "Transcript",
+    "TurnLike",
     "Usage",
     "When",
     "load_agents_file",

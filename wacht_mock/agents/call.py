@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Generic, Literal, Protocol, TypeVar, overload
 
 CallKind = Literal["new_message", "continue", "stream", "user_input_response"]
 
@@ -27,13 +28,128 @@ class HistoryTurn:
     text: str
 
 
+class TurnLike(Protocol):
+    """What the engine reads of a stored turn: its role and its text."""
+
+    @property
+    def role(self) -> str: ...
+
+    @property
+    def text(self) -> str: ...
+
+
+T = TypeVar("T", bound=TurnLike)
+
+
+def count_words(text: str | None) -> int:
+    """The words of a text, as usage estimates count them."""
+    return len(text.split()) if text else 0
+
+
+class History(Sequence[HistoryTurn]):
+    """The turns before a call: a read-only view of a conversation, shared, never copied.
+
+    It holds a reference to the conversation's append-only list of turns and how many of them
+    this call saw, so handing it to a script, and keeping it in the call log, costs the same at
+    5,000 turns as at none. Items are :class:`HistoryTurn`, made when read; a slice is a tuple.
+    It compares equal to a tuple or list of the same turns. ``words`` is the turns' word count
+    (kept by the conversation as it grows, counted here only when not given). Once its
+    conversation is released (its context deleted), a view is empty: the turns are freed.
+    """
+
+    __slots__ = ("_length", "_turns", "_words")
+
+    def __init__(
+        self, turns: Sequence[TurnLike], length: int | None = None, words: int | None = None
+    ) -> None:
+        self._turns = turns
+        self._length = len(turns) if length is None else length
+        self._words = words
+
+    @property
+    def words(self) -> int:
+        if self._words is None:
+            self._words = sum(count_words(self._turns[i].text) for i in range(self._length))
+        return self._words
+
+    def __len__(self) -> int:
+        return min(self._length, len(self._turns))
+
+    @overload
+    def __getitem__(self, index: int) -> HistoryTurn: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[HistoryTurn, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> HistoryTurn | tuple[HistoryTurn, ...]:
+        if isinstance(index, slice):
+            return tuple(self._at(i) for i in range(len(self))[index])
+        return self._at(range(len(self))[index])  # IndexError and negative indexes as a tuple
+
+    def __iter__(self) -> Iterator[HistoryTurn]:
+        return (self._at(i) for i in range(len(self)))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence) or isinstance(other, str | bytes):
+            return NotImplemented
+        return len(other) == len(self) and all(a == b for a, b in zip(self, other, strict=True))
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
+    def __repr__(self) -> str:
+        return f"History({list(self)!r})" if len(self) <= 3 else f"<History: {len(self)} turns>"
+
+    def _at(self, index: int) -> HistoryTurn:
+        turn = self._turns[index]
+        return HistoryTurn(turn.role, turn.text)
+
+
+class Transcript(Generic[T]):
+    """A conversation as the engine needs it: append-only turns and their running word count.
+
+    Not locked itself: its owner (the store) serialises ``extend``; views stay valid as it grows,
+    since a view reads only the turns that were there when it was made.
+    """
+
+    __slots__ = ("_turns", "_words")
+
+    def __init__(self, turns: Iterable[T] = ()) -> None:
+        self._turns: list[T] = []
+        self._words = 0
+        self.extend(turns)
+
+    @property
+    def turns(self) -> Sequence[T]:
+        """The turns, oldest first (the shared list itself: read, do not change it)."""
+        return self._turns
+
+    def extend(self, turns: Iterable[T]) -> None:
+        for turn in turns:
+            self._turns.append(turn)
+            self._words += count_words(turn.text)
+
+    def view(self) -> History:
+        """The history as it stands now, for one call."""
+        return History(self._turns, len(self._turns), self._words)
+
+    def release(self) -> None:
+        """Free the turns (the context is gone): every view of them is empty from now on."""
+        self._turns.clear()
+        self._words = 0
+
+    def __len__(self) -> int:
+        return len(self._turns)
+
+
 @dataclass(frozen=True)
 class AgentCall:
     """One execution of an agent.
 
     `message` is None for `continue`. `history` holds the turns before this
-    execution (not the message of this call). `turn` is the 1-based number of this
-    execution in the context.
+    execution (not the message of this call): a read-only sequence (the server gives a
+    shared :class:`History` view). `turn` is the 1-based number of this execution in the
+    context.
     """
 
     agent_name: str
@@ -41,5 +157,5 @@ class AgentCall:
     message: str | None
     files: tuple[str, ...]
     context: ContextView
-    history: tuple[HistoryTurn, ...]
+    history: Sequence[HistoryTurn]
     turn: int

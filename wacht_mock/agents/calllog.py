@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import heapq
+import itertools
 from collections import deque
+from collections.abc import Iterable
 from typing import NamedTuple
 
 from .call import AgentCall
@@ -16,23 +19,28 @@ class CallRecord(NamedTuple):
     reply: RenderedReply | None
 
 
-#: How many calls an agent's log keeps (the newest); a long run must not grow without end.
+#: How many calls an agent's log keeps (the newest), per tenant; a long run must not grow
+#: without end.
 CALL_LOG_SIZE = 1000
+
+#: The order of every call made in this process, so that tenants' logs merge in call order.
+_ORDER = itertools.count()
 
 
 class CallLog:
-    """Calls in order, the newest :data:`CALL_LOG_SIZE` kept; ``call_count`` counts them all.
+    """Calls in order, the newest ``size`` kept; ``call_count`` counts them all.
 
+    A record holds the call as the engine got it (its history a shared view, not a copy).
     Not locked itself: its owner holds the engine's lock.
     """
 
     def __init__(self, size: int = CALL_LOG_SIZE) -> None:
-        self._records: deque[CallRecord] = deque(maxlen=size)
+        self._records: deque[tuple[int, CallRecord]] = deque(maxlen=size)
         self._count = 0
 
     def record(self, call: AgentCall, reply: RenderedReply | None) -> None:
         """Add a call."""
-        self._records.append(CallRecord(call, reply))
+        self._records.append((next(_ORDER), CallRecord(call, reply)))
         self._count += 1
 
     def clear(self) -> None:
@@ -48,9 +56,21 @@ class CallLog:
     @property
     def calls(self) -> list[CallRecord]:
         """A copy of the calls still held, oldest first."""
-        return list(self._records)
+        return [record for _, record in self._records]
 
     @property
     def last(self) -> CallRecord | None:
         """The latest call, if any."""
-        return self._records[-1] if self._records else None
+        return self._records[-1][1] if self._records else None
+
+    @staticmethod
+    def merged(logs: Iterable[CallLog], size: int) -> list[CallRecord]:
+        """The newest ``size`` calls of several logs together, oldest first."""
+        every = heapq.merge(*(log._records for log in logs), key=lambda item: item[0])
+        return [record for _, record in deque(every, maxlen=size)]
+
+    @staticmethod
+    def latest(logs: Iterable[CallLog]) -> CallRecord | None:
+        """The latest call of several logs."""
+        lasts = [log._records[-1] for log in logs if log._records]
+        return max(lasts, key=lambda item: item[0])[1] if lasts else None

@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from os import PathLike
 from threading import RLock
 from typing import Any
+from weakref import WeakValueDictionary
 
 from .building import build_agents
 from .call import AgentCall
 from .calllog import CALL_LOG_SIZE
 from .default_agent import default_reply
-from .errors import AgentNotScripted, NoRuleMatched
+from .errors import AgentNotScripted, InvalidScript, NoRuleMatched
 from .loader import load_agents_file
-from .plans import Choice
+from .plans import AgentDefinition, Choice
 from .rendered import RenderedReply
 from .rendering import render
-from .script import AgentScript
+from .script import AgentScript, Tenant
 from .seeding import new_faker, reseed
+
+Scripts = tuple[Tenant, Mapping[str, Any], str]
+"""An `agents:` mapping to load: for every tenant (None) or one, and where it is in its source
+(a path such as ``deployments.wk_test_x``, put before the paths of its problems)."""
 
 
 class Engine:
@@ -27,6 +32,11 @@ class Engine:
     `AgentNotScripted`, a scripted one that has nothing for a call raises
     `NoRuleMatched`) may be changed at any time. Thread-safe: one lock guards the
     scripts, their positions and the call logs.
+
+    Tenants: a call may name one (the server gives the deployment id). Each tenant has its own
+    place in every sequence, its own call numbers (so its replies are what a fresh engine would
+    give) and its own call log; a tenant may also have scripts of its own, which answer its
+    calls instead of the shared ones. `reset(tenant)` forgets one tenant's runs and scripts.
     """
 
     def __init__(
@@ -37,19 +47,32 @@ class Engine:
         self.call_log_size = call_log_size
         self._lock = RLock()
         self._scripts: dict[str, AgentScript] = {}
+        self._own: dict[str, dict[str, AgentScript]] = {}
+        #: Scripts a reset emptied, still usable by whoever holds them (and taken back if so).
+        self._idle: WeakValueDictionary[str, AgentScript] = WeakValueDictionary()
         self._faker = new_faker()
 
-    def agent(self, name: str) -> AgentScript:
-        """The script of agent `name`, created empty on first use."""
+    def agent(self, name: str, tenant: Tenant = None) -> AgentScript:
+        """The script of agent `name`, created empty on first use; with `tenant`, that
+        tenant's own script of the agent (from then on it answers the tenant's calls)."""
         with self._lock:
-            if name not in self._scripts:
-                self._scripts[name] = AgentScript(name, self._lock, self.call_log_size)
-            return self._scripts[name]
+            if tenant is not None:
+                own = self._own.setdefault(tenant, {})
+                if name not in own:
+                    own[name] = AgentScript(name, self._lock, self.call_log_size)
+                return own[name]
+            script = self._scripts.get(name) or self._idle.pop(name, None)
+            if script is None:
+                script = AgentScript(name, self._lock, self.call_log_size)
+            self._scripts[name] = script
+            return script
 
-    def find(self, name: str) -> AgentScript | None:
-        """The script of agent `name` if it was ever scripted or called (creates nothing)."""
+    def find(self, name: str, tenant: Tenant = None) -> AgentScript | None:
+        """The script that answers agent `name` (for `tenant`: its own, else the shared one),
+        if it was scripted or called since the last reset (creates nothing)."""
         with self._lock:
-            return self._scripts.get(name)
+            own = self._own.get(tenant, {}) if tenant is not None else {}
+            return own.get(name) or self._scripts.get(name)
 
     def forget(self, name: str) -> None:
         """Clear agent `name`'s script and log, as a reset does for every agent."""
@@ -57,40 +80,66 @@ class Engine:
         if script is not None:
             script.clear()
 
-    def respond(self, call: AgentCall) -> RenderedReply:
-        """The rendered reply for `call`; the call is logged, even when this raises."""
+    def respond(self, call: AgentCall, tenant: Tenant = None) -> RenderedReply:
+        """The rendered reply for `call` of `tenant`; the call is logged, even when this
+        raises."""
         with self._lock:
-            script = self.agent(call.agent_name)
-            number = script.call_count + 1
+            script = self.find(call.agent_name, tenant) or self.agent(call.agent_name)
+            number = script.call_count_in(tenant) + 1
             reply: RenderedReply | None = None
             try:
-                reply = self._reply(script, call, number)
+                reply = self._reply(script, call, number, tenant)
                 return reply
             finally:
-                script.record(call, reply)
+                script.record(call, reply, tenant)
 
-    def load(self, spec: Mapping[str, Any], *, source: str = "<dict>") -> None:
-        """Script the agents of an `agents:` mapping, replacing their scripts.
+    def load(
+        self, spec: Mapping[str, Any], *, source: str = "<dict>", tenant: Tenant = None
+    ) -> None:
+        """Script the agents of an `agents:` mapping (for every tenant, or `tenant`'s own),
+        replacing their scripts.
 
         All or nothing: an `InvalidScript` (naming `source`) leaves every script as it was.
         """
-        definitions = build_agents(spec, source=source)
+        self.load_all([(tenant, spec, "")], source=source)
+
+    def load_all(self, scripts: Iterable[Scripts], *, source: str = "<dict>") -> None:
+        """Several `agents:` mappings of one source, each for every tenant or one: all checked
+        before any is loaded."""
+        built: list[tuple[Tenant, dict[str, AgentDefinition]]] = []
+        for tenant, spec, where in scripts:
+            try:
+                built.append((tenant, build_agents(spec, source=source)))
+            except InvalidScript as error:
+                raise error.under(where) if where else error from None
         with self._lock:
-            for name, definition in definitions.items():
-                self.agent(name).define(definition)
+            for tenant, definitions in built:
+                for name, definition in definitions.items():
+                    self.agent(name, tenant).define(definition)
 
     def load_file(self, path: str | PathLike[str]) -> None:
         """Script the agents of a YAML or JSON fixture file."""
         self.load(load_agents_file(path), source=str(path))
 
-    def reset(self) -> None:
-        """Forget every script, position and call log (handles stay usable)."""
+    def reset(self, tenant: Tenant = None) -> None:
+        """Forget every script, position and call log (handles stay usable; scripts nobody
+        holds are freed). With `tenant`: forget only that tenant's runs and own scripts."""
         with self._lock:
+            if tenant is not None:
+                self._own.pop(tenant, None)
+                for script in self._scripts.values():
+                    script.forget(tenant)
+                return
             for script in self._scripts.values():
                 script.clear()
+                self._idle[script.name] = script
+            self._scripts.clear()
+            self._own.clear()
 
-    def _reply(self, script: AgentScript, call: AgentCall, number: int) -> RenderedReply:
-        choice = script.pick(call, number) or self._unmatched(script)
+    def _reply(
+        self, script: AgentScript, call: AgentCall, number: int, tenant: Tenant
+    ) -> RenderedReply:
+        choice = script.pick(call, number, tenant) or self._unmatched(script)
         faker = reseed(self._faker, self.seed, call.agent_name, number)
         if choice.reply is None:
             return default_reply(call, faker, choice.source)

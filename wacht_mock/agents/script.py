@@ -24,12 +24,27 @@ the rules), or an exception (instance or class) to raise on every call."""
 
 _FALLBACK = -1
 
+Tenant = str | None
+"""Whose calls: a deployment id from the server, or None for calls made without one."""
+
+
+class _Run:
+    """One tenant's run of a script: where each sequence stands, and its calls."""
+
+    __slots__ = ("log", "positions")
+
+    def __init__(self, call_log_size: int) -> None:
+        self.positions: dict[int, int] = {}
+        self.log = CallLog(call_log_size)
+
 
 class _PlanMaker:
     """`reply`, `replies` and `fail`, shared by an agent and its rules."""
 
     _base: str
-    _take: Callable[[Plan], AgentScript]
+
+    def _take(self, plan: Plan) -> AgentScript:
+        raise NotImplementedError
 
     def reply(self, text: ReplyLike | None = None, **fields: Unpack[ReplyFields]) -> AgentScript:
         """Answer with one reply, always: `reply("Hi {context.title}")`,
@@ -64,18 +79,21 @@ class AgentScript(_PlanMaker):
     and then the default agent. `reply`, `replies` and `fail` set the agent's own
     plan (replacing the previous one); `when(...)` adds a rule after the others.
     Every method is safe to call while another thread has the engine respond.
+
+    The script is shared; its run state is not: each tenant (deployment) has its own place in
+    every sequence and its own call log. `calls`, `call_count` and `last` span every tenant;
+    `calls_in(tenant)` and `call_count_in(tenant)` read one.
     """
 
     def __init__(self, name: str, lock: RLock, call_log_size: int = CALL_LOG_SIZE) -> None:
         self.name = name
         self._base = f"agents.{name}"
         self._lock = lock
+        self._call_log_size = call_log_size
         self._rules: list[Rule] = []
         self._fallback: Plan | None = None
         self._side_effect: SideEffect | None = None
-        self._positions: dict[int, int] = {}
-        self._log = CallLog(call_log_size)
-        self._take = self._set_plan
+        self._runs: dict[Tenant, _Run] = {}
 
     def when(self, **matchers: Any) -> RuleBuilder:
         """Start a rule: `when(message_contains="refund").reply("...")`."""
@@ -109,21 +127,35 @@ class AgentScript(_PlanMaker):
 
     @property
     def call_count(self) -> int:
-        """How many times the agent was called (calls that raised included)."""
+        """How many times the agent was called (calls that raised included), by any tenant."""
         with self._lock:
-            return self._log.call_count
+            return sum(run.log.call_count for run in self._runs.values())
 
     @property
     def calls(self) -> list[CallRecord]:
-        """A copy of the `(call, reply)` records, oldest first."""
+        """A copy of the `(call, reply)` records of every tenant, oldest first (the newest
+        `call_log_size` of them)."""
         with self._lock:
-            return self._log.calls
+            logs = [run.log for run in self._runs.values()]
+            return CallLog.merged(logs, self._call_log_size)
 
     @property
     def last(self) -> CallRecord | None:
         """The latest `(call, reply)` record, if any."""
         with self._lock:
-            return self._log.last
+            return CallLog.latest(run.log for run in self._runs.values())
+
+    def calls_in(self, tenant: Tenant) -> list[CallRecord]:
+        """A copy of one tenant's records, oldest first."""
+        with self._lock:
+            run = self._runs.get(tenant)
+            return run.log.calls if run else []
+
+    def call_count_in(self, tenant: Tenant) -> int:
+        """How many times one tenant called the agent."""
+        with self._lock:
+            run = self._runs.get(tenant)
+            return run.log.call_count if run else 0
 
     @property
     def is_scripted(self) -> bool:
@@ -132,32 +164,41 @@ class AgentScript(_PlanMaker):
             return bool(self._rules) or self._fallback is not None or self._side_effect is not None
 
     def define(self, definition: AgentDefinition) -> None:
-        """Replace the whole script (not the call log) with one read from a file."""
+        """Replace the whole script (not the call logs) with one read from a file; every
+        tenant's sequences start over."""
         with self._lock:
             self._rules = list(definition.rules)
             self._fallback = definition.fallback
             self._side_effect = None
-            self._positions.clear()
+            for run in self._runs.values():
+                run.positions.clear()
 
     def clear(self) -> None:
-        """Forget the script and the call log."""
+        """Forget the script and every tenant's run (positions and call log)."""
         with self._lock:
             self.define(AgentDefinition())
-            self._log.clear()
+            self._runs.clear()
 
-    def pick(self, call: AgentCall, number: int) -> Choice | None:
-        """For the engine: what answers call `number`, or None if nothing in the script does."""
+    def forget(self, tenant: Tenant) -> None:
+        """Forget one tenant's run: its positions and its calls (the script stays)."""
         with self._lock:
+            self._runs.pop(tenant, None)
+
+    def pick(self, call: AgentCall, number: int, tenant: Tenant = None) -> Choice | None:
+        """For the engine: what answers call `number` of `tenant`, or None if nothing in the
+        script does."""
+        with self._lock:
+            positions = self._run(tenant).positions
             return (
                 self._side_effect_choice(call)
-                or self._rule_choice(call, number)
-                or self._own_choice(number)
+                or self._rule_choice(call, number, positions)
+                or self._own_choice(number, positions)
             )
 
-    def record(self, call: AgentCall, reply: RenderedReply | None) -> None:
-        """For the engine: log a call and its reply (None if the engine raised)."""
+    def record(self, call: AgentCall, reply: RenderedReply | None, tenant: Tenant = None) -> None:
+        """For the engine: log a call of `tenant` and its reply (None if the engine raised)."""
         with self._lock:
-            self._log.record(call, reply)
+            self._run(tenant).log.record(call, reply)
 
     def add_rule(self, rule: Rule) -> AgentScript:
         """Add a rule after the others."""
@@ -165,11 +206,18 @@ class AgentScript(_PlanMaker):
             self._rules.append(rule)
         return self
 
-    def _set_plan(self, plan: Plan) -> AgentScript:
+    def _take(self, plan: Plan) -> AgentScript:
         with self._lock:
             self._fallback = plan
-            self._positions.pop(_FALLBACK, None)
+            for run in self._runs.values():
+                run.positions.pop(_FALLBACK, None)
         return self
+
+    def _run(self, tenant: Tenant) -> _Run:
+        run = self._runs.get(tenant)
+        if run is None:
+            run = self._runs[tenant] = _Run(self._call_log_size)
+        return run
 
     def _side_effect_choice(self, call: AgentCall) -> Choice | None:
         effect = self._side_effect
@@ -179,32 +227,37 @@ class AgentScript(_PlanMaker):
             raise effect
         if isinstance(effect, type) and issubclass(effect, BaseException):
             raise effect()
-        reply = self._run(effect, call)
+        reply = self._call(effect, call)
         return None if reply is None else Choice(reply, f"{self.name} side effect")
 
-    def _run(self, effect: Callable[[AgentCall], object], call: AgentCall) -> Reply | None:
+    def _call(self, effect: Callable[[AgentCall], object], call: AgentCall) -> Reply | None:
         try:
             result = effect(call)
             return None if result is None else as_reply(result)
         except Exception as error:
             raise ScriptCallableError(self.name, error) from error
 
-    def _rule_choice(self, call: AgentCall, number: int) -> Choice | None:
+    def _rule_choice(
+        self, call: AgentCall, number: int, positions: dict[int, int]
+    ) -> Choice | None:
         for index, rule in enumerate(self._rules):
             if rule.when.matches(call):
                 where = f"{self.name} rule {index + 1} ({rule.when.describe()})"
-                return self._choose(index, rule.plan, where, number)
+                return self._choose(index, rule.plan, where, number, positions)
         return None
 
-    def _own_choice(self, number: int) -> Choice | None:
+    def _own_choice(self, number: int, positions: dict[int, int]) -> Choice | None:
         if self._fallback is None:
             return None
         kind = "reply" if isinstance(self._fallback, Fixed) else "sequence"
-        return self._choose(_FALLBACK, self._fallback, f"{self.name} {kind}", number)
+        where = f"{self.name} {kind}"
+        return self._choose(_FALLBACK, self._fallback, where, number, positions)
 
-    def _choose(self, key: int, plan: Plan, where: str, number: int) -> Choice:
-        position = self._positions.get(key, 0)
-        self._positions[key] = position + 1
+    def _choose(
+        self, key: int, plan: Plan, where: str, number: int, positions: dict[int, int]
+    ) -> Choice:
+        position = positions.get(key, 0)
+        positions[key] = position + 1
         return plan.choose(position, where, self.name, number)
 
 
@@ -215,9 +268,8 @@ class RuleBuilder(_PlanMaker):
         self._script = script
         self._when = when
         self._base = path
-        self._take = self._add_rule
 
-    def _add_rule(self, plan: Plan) -> AgentScript:
+    def _take(self, plan: Plan) -> AgentScript:
         return self._script.add_rule(Rule(self._when, plan))
 
 

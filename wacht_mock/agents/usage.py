@@ -7,11 +7,11 @@ Output: the words of the text, the reasoning and the tool calls' JSON arguments.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .call import AgentCall
+from .call import AgentCall, History, HistoryTurn, count_words
 from .errors import InvalidScript
 
 
@@ -32,11 +32,17 @@ def estimate_usage(
     call: AgentCall, text: str, reasoning: str | None, tool_args: Iterable[Mapping[str, Any]]
 ) -> Usage:
     """Usage from word counts, for a reply that does not give it."""
-    history = (turn.text for turn in call.history)
-    read = _words(call.context.system_instructions, *history, call.message)
+    read = _words(call.context.system_instructions, call.message) + _history_words(call.history)
     arguments = (json.dumps(args) for args in tool_args)
     return Usage(read, _words(text, reasoning, *arguments))
 
 
+def _history_words(history: Sequence[HistoryTurn]) -> int:
+    """Kept by the conversation as it grows (a :class:`History`), or counted here."""
+    if isinstance(history, History):
+        return history.words
+    return sum(count_words(turn.text) for turn in history)
+
+
 def _words(*texts: str | None) -> int:
-    return sum(len(text.split()) for text in texts if text)
+    return sum(count_words(text) for text in texts)

@@ -16,7 +16,7 @@ from wacht_mock._version import __version__
 from wacht_mock.agents import ScriptError
 from wacht_mock.contract.documents import PROFILES
 from wacht_mock.core.clock import FrozenClock, SystemClock
-from wacht_mock.core.journal import DEFAULT_JOURNAL_SIZE
+from wacht_mock.core.journal import DEFAULT_JOURNAL_BYTES, DEFAULT_JOURNAL_SIZE
 from wacht_mock.core.server import DEFAULT_HOST, DEFAULT_PORT, ServerThread
 from wacht_mock.service.app import create_app
 from wacht_mock.service.config import MockConfig
@@ -99,6 +99,13 @@ def _add_serve(serve: argparse.ArgumentParser) -> None:
         help="requests the journal keeps (default: %(default)s)",
     )
     serve.add_argument(
+        "--journal-bytes",
+        type=int,
+        default=DEFAULT_JOURNAL_BYTES,
+        metavar="N",
+        help="bytes of text the journal keeps, all entries together (default: %(default)s)",
+    )
+    serve.add_argument(
         "--fixtures",
         nargs="+",
         type=Path,
@@ -120,6 +127,7 @@ def config_from(args: argparse.Namespace) -> MockConfig:
         strict_agents=args.strict_agents,
         fixtures=tuple(args.fixtures),
         journal_size=args.journal_size,
+        journal_bytes=args.journal_bytes,
         control_token=args.control_token or (secrets.token_urlsafe(16) if args.control else None),
     )
 

@@ -1,7 +1,9 @@
 """The request journal: every request and its response, in a bounded ring buffer.
 
-A long run cannot grow memory without end: past ``size`` entries the oldest go. Readable from
-Python (:meth:`Journal.entries`), from the control API, and printed for a failing test.
+A long run cannot grow memory without end: past ``size`` entries, or past ``max_bytes`` of
+recorded text, the oldest go; every part of an entry is clipped (bodies, header values, the
+headers as a whole, the query string). Readable from Python (:meth:`Journal.entries`), from the
+control API, and printed for a failing test.
 """
 
 from __future__ import annotations
@@ -13,7 +15,15 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 BODY_LIMIT = 16 * 1024
+#: What an entry keeps of one header value, of all its headers together, and of the query string.
+HEADER_LIMIT = 1024
+HEADERS_LIMIT = 8 * 1024
+QUERY_LIMIT = 4 * 1024
 DEFAULT_JOURNAL_SIZE = 2000
+#: What the journal's entries may hold in all (their text, roughly: an entry's ``size``).
+DEFAULT_JOURNAL_BYTES = 32 * 1024 * 1024
+#: What an entry costs beyond its text (the objects themselves), for ``Entry.size``.
+_ENTRY_OVERHEAD = 1024
 
 
 @dataclass(frozen=True)
@@ -36,6 +46,13 @@ class Entry:
     violations: tuple[str, ...] = ()
     error: str | None = None
 
+    @property
+    def size(self) -> int:
+        """Roughly what the entry holds, in bytes (what the journal's byte bound counts)."""
+        texts = (self.path, self.query, self.body, self.response_body, self.script, self.error)
+        headers = sum(len(name) + len(value) for name, value in self.headers.items())
+        return _ENTRY_OVERHEAD + headers + sum(len(t) for t in (*texts, *self.violations) if t)
+
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["violations"] = list(self.violations)
@@ -54,17 +71,21 @@ class Entry:
 
 @dataclass
 class Journal:
-    """A thread-safe ring buffer of :class:`Entry`."""
+    """A thread-safe ring buffer of :class:`Entry`, bounded in entries and in bytes."""
 
     size: int = DEFAULT_JOURNAL_SIZE
+    max_bytes: int = DEFAULT_JOURNAL_BYTES
     _entries: deque[Entry] = field(init=False)
     _lock: threading.Lock = field(init=False, default_factory=threading.Lock)
     _count: int = field(init=False, default=0)
+    _bytes: int = field(init=False, default=0)
 
     def __post_init__(self) -> None:
         if self.size < 1:
             raise ValueError("the journal holds at least one entry")
-        self._entries = deque(maxlen=self.size)
+        if self.max_bytes < 1:
+            raise ValueError("max_bytes: the journal holds at least one byte")
+        self._entries = deque()
 
     def next_number(self) -> int:
         with self._lock:
@@ -72,17 +93,35 @@ class Journal:
             return self._count
 
     def record(self, entry: Entry) -> None:
+        """Keep an entry; the oldest go while there are too many or they hold too much (the
+        newest entry is always kept)."""
         with self._lock:
             self._entries.append(entry)
+            self._bytes += entry.size
+            while len(self._entries) > 1 and (
+                len(self._entries) > self.size or self._bytes > self.max_bytes
+            ):
+                self._bytes -= self._entries.popleft().size
+
+    @property
+    def bytes(self) -> int:
+        """What the entries held now take, by :attr:`Entry.size`."""
+        return self._bytes
 
     def entries(self, since: int = 0) -> list[Entry]:
         """Entries still held, oldest first; ``since`` keeps those numbered above it."""
         with self._lock:
             return [entry for entry in self._entries if entry.number > since]
 
-    def clear(self) -> None:
+    def clear(self, deployment_id: str | None = None) -> None:
+        """Forget every entry, or only the requests of ``deployment_id``."""
         with self._lock:
-            self._entries.clear()
+            if deployment_id is None:
+                self._entries.clear()
+            else:
+                kept = [entry for entry in self._entries if entry.deployment_id != deployment_id]
+                self._entries = deque(kept)
+            self._bytes = sum(entry.size for entry in self._entries)
 
     @property
     def total(self) -> int:
@@ -105,6 +144,25 @@ def mask_key(value: str) -> str:
     return f"{scheme} {prefix}…{key[-4:]}"
 
 
-def clip(data: bytes) -> str:
-    text = data[:BODY_LIMIT].decode("utf-8", "replace")
-    return text + (f"… ({len(data)} bytes)" if len(data) > BODY_LIMIT else "")
+def clip(data: bytes, limit: int = BODY_LIMIT, encoding: str = "utf-8") -> str:
+    """The first ``limit`` bytes as text; when there were more, a note of how many."""
+    text = data[:limit].decode(encoding, "replace")
+    return text + (f"… ({len(data)} bytes)" if len(data) > limit else "")
+
+
+def clip_headers(headers: list[tuple[str, str]]) -> dict[str, str]:
+    """Each value to :data:`HEADER_LIMIT`, all of them to about :data:`HEADERS_LIMIT`: past it,
+    the rest are dropped and counted under the name ``…``."""
+    kept: dict[str, str] = {}
+    used = dropped = 0
+    for name, value in headers:
+        if len(value) > HEADER_LIMIT:
+            value = f"{value[:HEADER_LIMIT]}… ({len(value)} characters)"
+        if used + len(name) + len(value) > HEADERS_LIMIT:
+            dropped += 1
+            continue
+        used += len(name) + len(value)
+        kept[name] = value
+    if dropped:
+        kept["…"] = f"{dropped} more headers not kept"
+    return kept

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from wacht_mock.core.journal import Entry, Journal, clip, mask_key
+from wacht_mock.core.journal import QUERY_LIMIT, Entry, Journal, clip, clip_headers, mask_key
 
 #: Statuses whose response ends with its head: a client may act on them before any body message.
 BODILESS = frozenset({204, 304})
@@ -118,7 +118,7 @@ def _entry(
         started_at=started,
         method=scope["method"],
         path=scope["path"],
-        query=scope.get("query_string", b"").decode("latin-1"),
+        query=clip(scope.get("query_string", b""), QUERY_LIMIT, "latin-1"),
         headers=_headers(scope),
         body=clip(body),
         status=status,
@@ -133,8 +133,8 @@ def _entry(
 
 
 def _headers(scope: Scope) -> dict[str, str]:
-    headers = {}
+    headers = []
     for raw_name, raw_value in scope.get("headers", []):
         name, value = raw_name.decode("latin-1").lower(), raw_value.decode("latin-1")
-        headers[name] = mask_key(value) if name == "authorization" else value
-    return headers
+        headers.append((name, mask_key(value) if name == "authorization" else value))
+    return clip_headers(headers)

@@ -10,7 +10,7 @@ from wacht_mock.agents.calllog import CALL_LOG_SIZE
 from wacht_mock.contract.documents import PROFILES, Profile
 from wacht_mock.core.body import MAX_BODY_BYTES
 from wacht_mock.core.clock import Clock, SystemClock
-from wacht_mock.core.journal import DEFAULT_JOURNAL_SIZE
+from wacht_mock.core.journal import DEFAULT_JOURNAL_BYTES, DEFAULT_JOURNAL_SIZE
 
 
 @dataclass(frozen=True)
@@ -22,9 +22,9 @@ class MockConfig:
     ``additionalProperties: false`` for clients that send extra fields the real service ignores.
     ``strict_agents`` turns an execute for an agent without a script into a 404.
     ``control_token``: ``None`` keeps the control API (``/_mock/``) off. ``journal_size`` and
-    ``call_log_size`` bound the request journal and each agent's call log (newest kept).
-    ``profile``: the dialect spoken, ``guide`` (the documented API) or ``platform`` (the
-    published SDKs and the server they were written for).
+    ``journal_bytes`` bound the request journal (in entries and in the text they hold),
+    ``call_log_size`` each agent's call log (newest kept). ``profile``: the dialect spoken,
+    ``guide`` (the documented API) or ``platform`` (the published SDKs and their server).
     """
 
     seed: int | None = None
@@ -34,6 +34,7 @@ class MockConfig:
     clock: Clock = field(default_factory=SystemClock)
     max_body_bytes: int = MAX_BODY_BYTES
     journal_size: int = DEFAULT_JOURNAL_SIZE
+    journal_bytes: int = DEFAULT_JOURNAL_BYTES
     call_log_size: int = CALL_LOG_SIZE
     control_token: str | None = None
     fixtures: Sequence[str | Path] = ()

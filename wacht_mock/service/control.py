@@ -19,6 +19,7 @@ from wacht_mock.contract.documents import PROFILES
 from wacht_mock.core.body import read_json
 from wacht_mock.core.errors import BadRequest, Unauthorized
 from wacht_mock.core.wire import CONTROL_PREFIX
+from wacht_mock.service.auth import deployment_id_for, is_well_formed
 from wacht_mock.service.fixtures import FixtureError, FixtureFile, apply
 from wacht_mock.service.mock import WachtMock
 from wacht_mock.service.snapshot import export_state, import_state
@@ -42,8 +43,41 @@ async def health(request: Request) -> Response:
 
 
 async def reset(request: Request) -> Response:
-    _mock(request).reset()
+    """Everything back to the start; or one deployment, named in the body
+    (``{"api_key": …}`` or ``{"deployment_id": …}``) or the query (``?deployment_id=…``)."""
+    mock = _mock(request)
+    mock.reset(await _deployment_to_reset(request))
     return Response(status_code=204)
+
+
+RESET_SHAPE = 'Send no body, {"api_key": "wk_…"} or {"deployment_id": "<digits>"}'
+
+
+async def _deployment_to_reset(request: Request) -> str | None:
+    query = dict(request.query_params)
+    if set(query) - {"deployment_id"}:
+        raise BadRequest("Query parameters: only deployment_id is known here")
+    given = await read_json(request, max_bytes=4096) if await request.body() else {}
+    if not isinstance(given, dict) or len(given) > 1 or set(given) - {"api_key", "deployment_id"}:
+        raise BadRequest(RESET_SHAPE)
+    if "deployment_id" in query:
+        if given:
+            raise BadRequest("Name the deployment once: in the query or in the body")
+        given = query
+    if "api_key" in given:
+        key = given["api_key"]
+        if not isinstance(key, str) or not is_well_formed(key):
+            raise BadRequest(f"{RESET_SHAPE}: api_key is not a well-formed API key")
+        return deployment_id_for(key)
+    if "deployment_id" in given:
+        return _deployment_id(given["deployment_id"])
+    return None
+
+
+def _deployment_id(value: object) -> str:
+    if not isinstance(value, str) or not (value.isascii() and value.isdigit()) or len(value) > 19:
+        raise BadRequest(f"deployment_id: expected a decimal deployment id, got {value!r}")
+    return value
 
 
 async def fixtures(request: Request) -> Response:
@@ -125,12 +159,22 @@ async def state(request: Request) -> Response:
 
 
 async def calls(request: Request) -> Response:
-    """An agent's call log: ``called``, ``call_count`` and each call with its reply."""
+    """An agent's call log: ``called``, ``call_count`` and each call with its reply; every
+    deployment's calls, or one's (``?deployment_id=…``)."""
     name = request.path_params["agent_name"]
-    script = _mock(request).engine.find(name)
+    query = dict(request.query_params)
+    if set(query) - {"deployment_id"}:
+        raise BadRequest("Query parameters: only deployment_id is known here")
+    deployment_id = _deployment_id(query["deployment_id"]) if query else None
+    script = _mock(request).engine.find(name, deployment_id)
     if script is None:
         return JSONResponse({"called": False, "call_count": 0, "calls": []})
-    records = [
+    if deployment_id is None:
+        records, count = script.calls, script.call_count
+    else:
+        records = script.calls_in(deployment_id)
+        count = script.call_count_in(deployment_id)
+    calls = [
         {
             "kind": record.call.kind,
             "message": record.call.message,
@@ -138,11 +182,9 @@ async def calls(request: Request) -> Response:
             "turn": record.call.turn,
             "reply": None if record.reply is None else record.reply.text,
         }
-        for record in script.calls
+        for record in records
     ]
-    return JSONResponse(
-        {"called": script.called, "call_count": script.call_count, "calls": records}
-    )
+    return JSONResponse({"called": count > 0, "call_count": count, "calls": calls})
 
 
 control = Mount(

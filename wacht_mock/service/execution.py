@@ -24,7 +24,7 @@ from wacht_mock.agents import (
     AgentNotScripted,
     ContextView,
     Engine,
-    HistoryTurn,
+    History,
     HttpFault,
     RenderedReply,
     RenderedToolCall,
@@ -93,8 +93,8 @@ class ExecutionService:
             return self._approve(context, request)
         if request.kind == "platform_function_result":
             return self._deliver(context, request)
-        history = self.store.turns(deployment_id, context_id)
-        reply = self._respond(_call(request, context, history))
+        history = self.store.shared_history(deployment_id, context_id)
+        reply = self._respond(_call(request, context, history), deployment_id)
         if isinstance(reply.fault, HttpFault):
             raise _http_fault(reply.fault, reply.source)
         if request.kind != "stream" and reply.fault is not None:
@@ -272,9 +272,9 @@ class ExecutionService:
 
     # -- the engine ---------------------------------------------------------------------------
 
-    def _respond(self, call: AgentCall) -> RenderedReply:
+    def _respond(self, call: AgentCall, deployment_id: str) -> RenderedReply:
         try:
-            return self.engine.respond(call)
+            return self.engine.respond(call, deployment_id)
         except AgentNotScripted as exc:
             raise ScriptProblem(str(exc), status=404) from None
         except ScriptError as exc:
@@ -362,7 +362,7 @@ def _resumed_turns(
     return tuple(turns)
 
 
-def _call(request: ExecuteRequest, context: Context, history: tuple[Turn, ...]) -> AgentCall:
+def _call(request: ExecuteRequest, context: Context, history: History) -> AgentCall:
     view = ContextView(
         id=context.id,
         title=context.title,
@@ -378,7 +378,7 @@ def _call(request: ExecuteRequest, context: Context, history: tuple[Turn, ...]) 
         message=request.message,
         files=request.files,
         context=view,
-        history=tuple(HistoryTurn(role=turn.role, text=turn.text) for turn in history),
+        history=history,
         turn=context.executions + 1,
     )
 

@@ -6,7 +6,9 @@ deployments:
     contexts:
       - {title: Customer Support Context, context_group: support}
     generate: {count: 100, context_groups: [support, sales]}
-agents:                             # see fixtures/agents.yaml
+    agents:                         # this deployment's own scripts (they answer its calls)
+      billing-bot: {reply: "Only for wk_test_demo"}
+agents:                             # every deployment's scripts; see fixtures/agents.yaml
   support-bot: {reply: "Hello {context.title}"}
 ```
 
@@ -24,7 +26,7 @@ import yaml
 from faker import Faker
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from wacht_mock.agents import Engine, InvalidScript
+from wacht_mock.agents import Engine, InvalidScript, Scripts
 from wacht_mock.service.auth import deployment_id_for, is_well_formed
 from wacht_mock.service.models import Status
 from wacht_mock.service.store import NewContext, Store
@@ -60,6 +62,7 @@ class Deployment(BaseModel):
 
     contexts: list[FixtureContext] = Field(default_factory=list)
     generate: Generate | None = None
+    agents: dict[str, Any] = Field(default_factory=dict)
 
 
 class FixtureFile(BaseModel):
@@ -104,23 +107,35 @@ def apply(
     seed: int | None,
     source: str,
     new_status: Status = "active",
+    only: str | None = None,
 ) -> int:
     """Seed the contexts and load the scripts of one file; returns how many contexts it made.
 
     A context without a ``status`` takes ``new_status``, the profile's status of a new context.
-
+    ``only``: a deployment id; then only what the file gives that deployment is loaded (its
+    contexts and its own scripts), as a reset of that deployment does.
     All or nothing: the keys and scripts are checked before anything is loaded or created.
     """
     for key in fixture.deployments:
         if not is_well_formed(key):
             raise FixtureError(f"{source}: deployments.{key}: not a well-formed API key")
+    deployments = {
+        deployment_id_for(key): (key, deployment) for key, deployment in fixture.deployments.items()
+    }
+    if only is not None:
+        deployments = {only: deployments[only]} if only in deployments else {}
+    shared: list[Scripts] = [(None, fixture.agents, "")] if only is None else []
+    own: list[Scripts] = [
+        (deployment_id, deployment.agents, f"deployments.{key}")
+        for deployment_id, (key, deployment) in deployments.items()
+        if deployment.agents
+    ]
     try:
-        engine.load(fixture.agents, source=source)
+        engine.load_all(shared + own, source=source)
     except InvalidScript as exc:
         raise FixtureError(str(exc)) from None
     made = 0
-    for key, deployment in fixture.deployments.items():
-        deployment_id = deployment_id_for(key)
+    for deployment_id, (key, deployment) in deployments.items():
         for context in deployment.contexts:
             fields = context.model_dump(exclude={"status"})
             store.create(deployment_id, NewContext(**fields, status=context.status or new_status))

@@ -33,11 +33,14 @@ class WachtMock:
             call_log_size=self.config.call_log_size,
         )
         self.speak(self.config.profile)
-        self.journal = Journal(self.config.journal_size)
+        self.journal = Journal(self.config.journal_size, self.config.journal_bytes)
         self.load_fixtures(self.config.fixtures)
 
-    def load_fixtures(self, paths: Iterable[str | Path]) -> int:
-        """Seed contexts and load scripts from fixture files or folders; returns contexts made."""
+    def load_fixtures(self, paths: Iterable[str | Path], only: str | None = None) -> int:
+        """Seed contexts and load scripts from fixture files or folders; returns contexts made.
+
+        ``only``: a deployment id; then only what the files give that deployment.
+        """
         files = [(path, read_fixture(path)) for path in fixture_files(map(Path, paths))]
         return sum(
             apply(
@@ -47,6 +50,7 @@ class WachtMock:
                 self.engine.seed,
                 str(path),
                 self.profile.new_status,
+                only,
             )
             for path, fixture in files
         )
@@ -57,7 +61,7 @@ class WachtMock:
         The journal's size and the control token are fixed when the mock (and its app) are
         made: a configuration that changes them is refused rather than quietly half-applied.
         """
-        for name in ("journal_size", "control_token", "max_body_bytes"):
+        for name in ("journal_size", "journal_bytes", "control_token", "max_body_bytes"):
             if getattr(config, name) != getattr(self.config, name):
                 raise ValueError(f"{name} is fixed when the mock is made; make a new WachtMock")
         if config.clock is not self.config.clock:
@@ -76,8 +80,19 @@ class WachtMock:
         )
         self.executions = ExecutionService(self.store, self.engine, self.profile)
 
-    def reset(self) -> None:
-        """Back to the start: no contexts, scripts or journal beyond the configured fixtures."""
+    def reset(self, deployment_id: str | None = None) -> None:
+        """Back to the start: no contexts, scripts or journal beyond the configured fixtures.
+
+        With ``deployment_id``, only that deployment goes back to the start: its contexts, its
+        place in every script's sequences, its call logs, its own scripts and its journal
+        entries; the shared scripts and settings, and every other deployment, stay as they are.
+        """
+        if deployment_id is not None:
+            self.store.reset(deployment_id)
+            self.engine.reset(deployment_id)
+            self.journal.clear(deployment_id)
+            self.load_fixtures(self.config.fixtures, only=deployment_id)
+            return
         self.store.reset()
         self.engine.reset()
         self.journal.clear()

@@ -16,6 +16,7 @@ from typing import Any, Generic, TypeVar
 
 from sortedcontainers import SortedList
 
+from wacht_mock.agents import History, Transcript
 from wacht_mock.core.clock import Clock
 from wacht_mock.core.errors import NotFound
 from wacht_mock.core.ids import SnowflakeIds
@@ -52,7 +53,7 @@ class NewContext:
 @dataclass
 class _Tenant:
     contexts: dict[str, Context] = field(default_factory=dict)
-    history: dict[str, list[Turn]] = field(default_factory=dict)
+    history: dict[str, Transcript[Turn]] = field(default_factory=dict)
     indexes: dict[IndexKey, SortedList] = field(default_factory=dict)
 
     def index(self, key: IndexKey) -> SortedList:
@@ -120,13 +121,16 @@ class Store:
             return self._replace(current, **changes, **moved)
 
     def delete(self, deployment_id: str, context_id: str) -> None:
-        """Remove the context and its history."""
+        """Remove the context and its history; its turns are freed even where agents' call logs
+        refer to them (those calls' histories are empty from then on)."""
         with self._lock:
             context = self.get(deployment_id, context_id)
             tenant = self._tenants[deployment_id]
             self._unindex(tenant, context)
             del tenant.contexts[context_id]
-            tenant.history.pop(context_id, None)
+            transcript = tenant.history.pop(context_id, None)
+            if transcript is not None:
+                transcript.release()  # calls logged in this context no longer keep it
 
     def list(
         self,
@@ -156,14 +160,25 @@ class Store:
         """The context's turns, oldest first."""
         with self._lock:
             self.get(deployment_id, context_id)
-            turns = self._tenants[deployment_id].history.get(context_id, [])
-            window = turns[offset : offset + limit + 1]
+            transcript = self._tenants[deployment_id].history.get(context_id)
+            turns = transcript.turns if transcript else ()
+            window = list(turns[offset : offset + limit + 1])
         return Page(window[:limit], len(window) > limit, limit, offset)
 
     def turns(self, deployment_id: str, context_id: str) -> tuple[Turn, ...]:
+        """A copy of the context's turns, oldest first (for export)."""
         with self._lock:
             self.get(deployment_id, context_id)
-            return tuple(self._tenants[deployment_id].history.get(context_id, ()))
+            transcript = self._tenants[deployment_id].history.get(context_id)
+            return tuple(transcript.turns) if transcript else ()
+
+    def shared_history(self, deployment_id: str, context_id: str) -> History:
+        """The context's history as it stands, for an execution: a read-only view, not a copy
+        (O(1) however long the conversation)."""
+        with self._lock:
+            self.get(deployment_id, context_id)
+            transcript = self._tenants[deployment_id].history.get(context_id)
+            return transcript.view() if transcript else History(())
 
     def record_execution(
         self,
@@ -181,7 +196,8 @@ class Store:
         now = self.clock.now()
         with self._lock:
             current = self.get(deployment_id, context_id)
-            self._tenants[deployment_id].history.setdefault(context_id, []).extend(turns)
+            history = self._tenants[deployment_id].history
+            history.setdefault(context_id, Transcript()).extend(turns)
             return self._replace(
                 current,
                 last_activity_at=now,
@@ -195,9 +211,14 @@ class Store:
 
     # -- whole state ------------------------------------------------------------------------
 
-    def reset(self) -> None:
+    def reset(self, deployment_id: str | None = None) -> None:
+        """Forget every deployment's contexts, or only those of ``deployment_id``."""
         with self._lock:
-            self._tenants.clear()
+            gone = list(self._tenants) if deployment_id is None else [deployment_id]
+            for name in gone:
+                tenant = self._tenants.pop(name, None)
+                for transcript in tenant.history.values() if tenant else ():
+                    transcript.release()
 
     def deployments(self) -> builtins.list[str]:
         with self._lock:
@@ -217,7 +238,10 @@ class Store:
             if context.id in tenant.contexts:
                 self._unindex(tenant, tenant.contexts[context.id])
             self._put(tenant, context)
-            tenant.history[context.id] = list(turns)
+            replaced = tenant.history.get(context.id)
+            if replaced is not None:
+                replaced.release()
+            tenant.history[context.id] = Transcript(turns)
 
     # -- internals --------------------------------------------------------------------------
 

@@ -1,0 +1,96 @@
+"""Memory stays bounded: a long conversation, its deletion, fat headers, many agent names.
+
+Each test measures what Python holds (``tracemalloc``, after a full collection) before and after
+a bounded amount of traffic over a real socket, and fails on growth that a bounded mock cannot
+have. The minutes-long soak of the same kind is ``benchmarks/soak.py``.
+"""
+
+from __future__ import annotations
+
+import gc
+import tracemalloc
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from wacht_mock.service.config import MockConfig
+
+from .support import COLLECTION, Served, message_body, served
+
+KEY = "wk_test_memory"
+CALL_LOG = 50
+JOURNAL = 30
+
+
+@pytest.fixture
+def live() -> Iterator[Served]:
+    config = MockConfig(seed=1, journal_size=JOURNAL, call_log_size=CALL_LOG)
+    with served(config) as fresh:
+        fresh.mock.engine.agent("support-bot").reply("Noted: {message}")
+        tracemalloc.start()
+        try:
+            yield fresh
+        finally:
+            tracemalloc.stop()
+
+
+def _held() -> int:
+    gc.collect()
+    return tracemalloc.get_traced_memory()[0]
+
+
+def _execute(client: httpx.Client, context_id: str, count: int) -> None:
+    for n in range(count):
+        response = client.post(
+            f"{COLLECTION}/{context_id}/execute", json=message_body(f"message {n}")
+        )
+        assert response.status_code == 200, response.text
+
+
+def test_a_long_conversation_costs_its_turns_and_no_more(live: Served) -> None:
+    with live.client(KEY) as client:
+        context_id = client.post(COLLECTION, json={"title": "Long chat"}).json()["id"]
+        _execute(client, context_id, CALL_LOG)  # the call log and the journal are full now
+        warm = _held()
+        _execute(client, context_id, 200)  # the conversation goes from 100 to 500 turns
+        grown = _held()
+        per_execute = (grown - warm) / 200
+        # Two stored turns take about 1 KB. Copying the history into each logged call kept
+        # ~100 B per earlier turn: at these lengths, 10-50 KB an execute.
+        assert per_execute < 3_000, f"{per_execute:.0f} B held per execute"
+
+        assert client.delete(f"{COLLECTION}/{context_id}").status_code == 204
+        freed = _held()
+        # The call log still refers to the deleted context's calls; its turns are freed.
+        assert grown - freed > 0.8 * (grown - warm), (warm, grown, freed)
+    assert live.server_errors() == []
+
+
+def test_fat_headers_and_query_strings_are_clipped_in_the_journal(live: Served) -> None:
+    padding = {f"x-padding-{n}": "p" * 5_000 for n in range(12)}  # 60 kB of headers
+    query = "?" + "q=" + "y" * 30_000
+    with live.client(KEY) as client:
+        for _ in range(JOURNAL):
+            assert client.get(COLLECTION + query, headers=padding).status_code == 200
+        warm = _held()
+        for _ in range(100):
+            assert client.get(COLLECTION + query, headers=padding).status_code == 200
+        grown = _held()
+    assert len(live.mock.journal) == JOURNAL
+    assert max(entry.size for entry in live.mock.journal) < 20_000
+    assert grown - warm < 200_000, f"{grown - warm} B more after 100 requests"
+
+
+def test_a_reset_frees_the_agents_it_forgets(live: Served) -> None:
+    with live.client(KEY) as client:
+        live.mock.reset()
+        context_id = client.post(COLLECTION, json={"title": "Many agents"}).json()["id"]
+        before = _held()
+        for n in range(200):
+            body = message_body("Hi", agent=f"agent-{n}")
+            response = client.post(f"{COLLECTION}/{context_id}/execute", json=body)
+            assert response.status_code == 200
+        live.mock.reset()
+        after = _held()
+    assert after - before < 100_000, f"{after - before} B kept after the reset"
