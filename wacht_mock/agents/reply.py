@@ -9,7 +9,7 @@ from typing import Any, Literal, TypedDict
 
 from .chunking import Chunking, check_chunking
 from .errors import InvalidScript, at
-from .faults import Fault
+from .faults import Fault, as_fault
 from .structured import check_structured
 from .templating import check_template, check_templates_in
 from .usage import Usage
@@ -87,6 +87,7 @@ class Reply:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "tool_calls", tuple(self.tool_calls))
+        object.__setattr__(self, "fault", as_fault(self.fault))
         for name in ("text", "reasoning", "ask"):
             with at(name):
                 check_template(getattr(self, name))

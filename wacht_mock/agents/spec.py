@@ -160,6 +160,11 @@ def parse_reply(spec: object, path: str) -> ReplySpec:
     return _parse(ReplySpec, spec, path)
 
 
+def parse_fault(spec: object) -> FaultSpec:
+    """Check the shape of one fault written as a mapping."""
+    return _parse(FaultSpec, spec, "")
+
+
 def _parse(model: type[Model], data: object, path: str) -> Model:
     try:
         return model.model_validate(data)
