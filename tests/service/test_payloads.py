@@ -47,9 +47,12 @@ def test_files_are_kept() -> None:
         ({"new_message": {"message": "a"}, "stream": {"message": "b"}}, "Exactly one"),
         ({"new_mesage": {"message": "a"}}, "Exactly one"),
         ("new_message", "Exactly one"),
-        ({"new_message": None}, "/execution_type/new_message: expected an object, got None"),
+        ({"new_message": None}, "/execution_type/new_message: expected an object, got null"),
         ({"new_message": {}}, "/execution_type/new_message/message: required field is missing"),
-        ({"stream": {"message": ""}}, "/execution_type/stream/message: String should have"),
+        (
+            {"stream": {"message": ""}},
+            "/execution_type/stream/message: expected a string of at least 1 character, got ''",
+        ),
         (
             {"continue": {"files": [1]}},
             "/execution_type/continue/files/0: expected a string, got 1",
@@ -84,8 +87,20 @@ def test_unknown_fields_can_be_ignored() -> None:
     [
         ({}, "/title: required field is missing"),
         ({"title": 7}, "/title: expected a string, got 7"),
-        ({"title": ""}, "/title: String should have at least 1 character"),
-        ({"title": "t", "status": "paused"}, "/status: Input should be 'active', 'inactive' or"),
+        ({"title": ""}, "/title: expected a string of at least 1 character, got ''"),
+        ({"title": "x" * 256}, "/title: expected a string of at most 255 characters, got 'xxx"),
+        (
+            {"title": "t", "status": "paused"},
+            "/status: expected one of 'active', 'inactive' or 'archived', got 'paused'",
+        ),
+        (
+            {"title": "t", "status": None},
+            "/status: expected one of 'active', 'inactive' or 'archived', got null",
+        ),
+        (
+            {"title": "t", "context_group": {"a": True}},
+            '/context_group: expected a string, got {"a": true}',
+        ),
         ({"title": "t", "context_group": 3}, "/context_group: expected a string, got 3"),
         ([], "/: expected an object, got []"),
     ],
@@ -106,8 +121,14 @@ def test_update_reports_only_sent_fields() -> None:
 
 @pytest.mark.parametrize("field", ["title", "status"])
 def test_update_may_not_null_title_or_status(field: str) -> None:
-    assert f"/{field}: Value error, may not be null" in error_of(
-        UpdateContextRequest, {field: None}
+    message = error_of(UpdateContextRequest, {field: None})
+    assert message == f"Invalid request body: /{field}: may not be null"
+
+
+def test_continue_with_null_says_null_not_none() -> None:
+    body = {"agent_name": "a", "execution_type": {"continue": None}}
+    assert error_of(ExecuteRequest, body).endswith(
+        "/execution_type/continue: expected an object, got null"
     )
 
 

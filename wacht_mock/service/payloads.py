@@ -9,6 +9,7 @@ what was expected and what arrived.
 from __future__ import annotations
 
 import difflib
+import json
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
@@ -193,8 +194,23 @@ def _describe_one(error: Any, top: tuple[str, ...]) -> str:
         return f"{pointer}: unknown field (not in the contract){hint}"
     if error["type"] == "one_variant":
         return f"{pointer}: {error['msg']}, {_variant_problem(error.get('input'))}"
-    expected = EXPECTED.get(error["type"], error["msg"])
-    return f"{pointer}: {expected}, got {_preview(error.get('input'))}"
+    if error["type"] == "value_error":  # a validator's own words, as they are
+        return f"{pointer}: {error.get('ctx', {}).get('error', error['msg'])}"
+    return f"{pointer}: {_expected(error)}, got {_preview(error.get('input'))}"
+
+
+def _expected(error: Any) -> str:
+    """What the contract wants there, in its words rather than pydantic's."""
+    kind, ctx = error["type"], error.get("ctx", {})
+    if kind == "literal_error":
+        return f"expected one of {ctx['expected']}"
+    if kind in ("string_too_short", "string_too_long"):
+        bound = ctx.get("min_length", ctx.get("max_length"))
+        least = "at least" if kind == "string_too_short" else "at most"
+        return f"expected a string of {least} {bound} character{'' if bound == 1 else 's'}"
+    if kind == "too_long":
+        return f"expected at most {ctx.get('max_length')} items"
+    return EXPECTED.get(kind, error["msg"])
 
 
 def _fields_beside(loc: tuple[Any, ...], top: tuple[str, ...]) -> tuple[str, ...]:
@@ -240,5 +256,9 @@ def _pointer(loc: tuple[Any, ...]) -> str:
 
 
 def _preview(value: Any) -> str:
-    text = repr(value)
+    """A value as the client sent it: JSON (``null``, ``true``), strings quoted as in Python."""
+    try:
+        text = repr(value) if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):
+        text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
