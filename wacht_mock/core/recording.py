@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 import traceback
 from typing import Any
@@ -9,6 +10,9 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from wacht_mock.core.journal import Entry, Journal, clip, mask_key
+
+#: One line per request, at INFO (WARNING for an error inside the server).
+request_log = logging.getLogger("wacht_mock.requests")
 
 #: Statuses whose response ends with its head: a client may act on them before any body message.
 BODILESS = frozenset({204, 304})
@@ -20,7 +24,8 @@ class Recorder:
     Requests under ``skip_prefix`` (the control API) are not the client's traffic: not recorded.
 
     Routes leave notes for it in ``scope["state"]``: ``deployment_id``, ``agent_name``,
-    ``script`` (the step that answered) and ``violations`` (what the request broke).
+    ``script`` (the step that answered), ``violations`` (what the request broke), ``fault``
+    (an injected fault) and ``dropped`` (the connection was dropped: status 0).
     """
 
     def __init__(self, app: ASGIApp, journal: Journal, skip_prefix: str) -> None:
@@ -51,6 +56,7 @@ class Recorder:
                     (bytes(request_body), bytes(response_body)),
                 )
                 self.journal.record(entry)
+                log_request(entry)
 
         async def receiving() -> Message:
             message = await receive()
@@ -97,7 +103,7 @@ def _entry(
         query=scope.get("query_string", b"").decode("latin-1"),
         headers=_headers(scope),
         body=clip(body),
-        status=status,
+        status=0 if notes.get("dropped") else status,
         response_body=clip(response),
         duration_ms=round((time.perf_counter() - clock) * 1000, 3),
         deployment_id=notes.get("deployment_id"),
@@ -105,7 +111,38 @@ def _entry(
         script=notes.get("script"),
         violations=tuple(notes.get("violations", ())),
         error=error or notes.get("error"),
+        fault=notes.get("fault"),
     )
+
+
+def log_request(entry: Entry) -> None:
+    """``POST /ai/execution-contexts/7/execute 200 2.1 ms support-bot [rule 1 …]``, one line."""
+    level = logging.WARNING if entry.error else logging.INFO
+    if not request_log.isEnabledFor(level):
+        return
+    target = entry.path + (f"?{entry.query}" if entry.query else "")
+    status = str(entry.status) if entry.status else "dropped"
+    parts = [entry.method, target, status, f"{entry.duration_ms:.1f} ms"]
+    if entry.agent_name:
+        parts.append(entry.agent_name)
+    parts += [f"[{note}]" for note in (entry.script, entry.fault) if note]
+    parts += [f"({violation})" for violation in entry.violations]
+    if entry.error:
+        parts.append(f"error: {entry.error.splitlines()[-1]}")
+    fields = {
+        "method": entry.method,
+        "path": entry.path,
+        "query": entry.query,
+        "status": entry.status,
+        "duration_ms": entry.duration_ms,
+        "deployment_id": entry.deployment_id,
+        "agent": entry.agent_name,
+        "script": entry.script,
+        "fault": entry.fault,
+        "violations": list(entry.violations),
+        "error": entry.error,
+    }
+    request_log.log(level, " ".join(parts), extra={"wacht_request": fields})
 
 
 def _headers(scope: Scope) -> dict[str, str]:

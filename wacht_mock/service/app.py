@@ -15,7 +15,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from wacht_mock.core.errors import ApiError, error_envelope
 from wacht_mock.core.recording import Recorder
 from wacht_mock.service.config import MockConfig
-from wacht_mock.service.control import PREFIX, control
+from wacht_mock.service.control import PREFIX, control_routes
+from wacht_mock.service.faults import FaultInjector
 from wacht_mock.service.mock import WachtMock
 from wacht_mock.service.routes import routes
 
@@ -26,10 +27,11 @@ def create_app(config: MockConfig | WachtMock | None = None) -> Starlette:
     """A fresh application (and, unless one is given, a fresh mock): no state is shared."""
     mock = config if isinstance(config, WachtMock) else WachtMock(config)
     app = Starlette(
-        routes=[*routes, control] if mock.config.control_token else routes,
+        routes=[*routes, control_routes(guarded=bool(mock.config.control_token))],
         middleware=[
             Middleware(Recorder, journal=mock.journal, skip_prefix=PREFIX + "/"),
             Middleware(CatchAll),
+            Middleware(FaultInjector, plan=lambda: mock.faults),
         ],
         exception_handlers={ApiError: render_api_error, HTTPException: render_http_exception},
     )

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
 from wacht_mock.agents import Engine
 from wacht_mock.core.ids import SnowflakeIds
-from wacht_mock.core.journal import Journal
+from wacht_mock.core.journal import Journal, mask_key
 from wacht_mock.service.auth import KeyPolicy
 from wacht_mock.service.config import MockConfig
 from wacht_mock.service.execution import ExecutionService
+from wacht_mock.service.faults import FaultPlan, FaultRule
 from wacht_mock.service.fixtures import apply, fixture_files, read_fixture
 from wacht_mock.service.store import Store
 
@@ -32,15 +34,33 @@ class WachtMock:
         )
         self.executions = ExecutionService(self.store, self.engine)
         self.journal = Journal(self.config.journal_size)
+        self.faults = FaultPlan(self.config.seed)
+        self._fixture_agents: set[str] = set()
+        self._fixture_contexts: Counter[str] = Counter()
         self.load_fixtures(self.config.fixtures)
 
     def load_fixtures(self, paths: Iterable[str | Path]) -> int:
-        """Seed contexts and load scripts from fixture files or folders; returns contexts made."""
-        files = [(path, read_fixture(path)) for path in fixture_files(map(Path, paths))]
-        return sum(
-            apply(fixture, self.store, self.engine, self.engine.seed, str(path))
-            for path, fixture in files
-        )
+        """Seed contexts, load scripts and faults from fixture files or folders (or the shipped
+        ``examples``); returns how many contexts were made."""
+        files = [(path, read_fixture(path)) for path in fixture_files(paths)]
+        made = 0
+        for path, fixture in files:
+            made += apply(fixture, self.store, self.engine, self.engine.seed, str(path))
+            self.add_faults(fixture.faults)
+            self._fixture_agents.update(fixture.agents)
+            for key, deployment in fixture.deployments.items():
+                generated = deployment.generate.count if deployment.generate else 0
+                shown = mask_key(f"Bearer {key}").partition(" ")[2]
+                self._fixture_contexts[shown] += len(deployment.contexts) + generated
+        return made
+
+    def add_faults(self, rules: Iterable[FaultRule]) -> None:
+        """Inject faults on any operation (see :mod:`wacht_mock.service.faults`)."""
+        self.faults.add(rules)
+
+    def loaded(self) -> tuple[Counter[str], set[str]]:
+        """What the fixture files gave: contexts per deployment (its key masked), agents."""
+        return Counter(self._fixture_contexts), set(self._fixture_agents)
 
     def reconfigure(self, config: MockConfig) -> None:
         """Take on another configuration (keys, seed, strictness, fixtures, clock), then reset.
@@ -66,4 +86,7 @@ class WachtMock:
         self.journal.clear()
         self.engine.seed = self.config.seed
         self.engine.strict = self.config.strict_agents
+        self.faults.reset(self.config.seed)
+        self._fixture_agents.clear()
+        self._fixture_contexts.clear()
         self.load_fixtures(self.config.fixtures)

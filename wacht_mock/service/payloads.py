@@ -210,7 +210,7 @@ def _expected(error: Any) -> str:
         return f"expected a string of {least} {bound} character{'' if bound == 1 else 's'}"
     if kind == "too_long":
         return f"expected at most {ctx.get('max_length')} items"
-    return EXPECTED.get(kind, error["msg"])
+    return str(EXPECTED.get(kind, error["msg"]))
 
 
 def _fields_beside(loc: tuple[Any, ...], top: tuple[str, ...]) -> tuple[str, ...]:

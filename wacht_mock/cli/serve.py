@@ -1,0 +1,75 @@
+"""``wacht-mock serve``: the mock on a port, configured by flags, environment or pyproject."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import signal
+import threading
+from pathlib import Path
+
+from wacht_mock._version import __version__
+from wacht_mock.cli.options import add_settings, configure_logging
+from wacht_mock.core.server import ServerThread
+from wacht_mock.service.app import create_app
+from wacht_mock.service.mock import WachtMock
+from wacht_mock.service.settings import SETTINGS, find_pyproject, mock_config, resolve
+from wacht_mock.service.statefile import StateFile
+from wacht_mock.service.watch import FixtureWatcher
+
+
+def add_arguments(serve: argparse.ArgumentParser) -> None:
+    add_settings(serve, SETTINGS)
+    serve.set_defaults(handler=handle)
+
+
+def handle(args: argparse.Namespace) -> int:
+    values = resolve(vars(args), os.environ, find_pyproject(Path.cwd()))
+    configure_logging(values["log_level"], values["log_format"])
+    config = mock_config(values)
+    app = create_app(config)
+    mock: WachtMock = app.state.mock
+    state = StateFile(Path(values["state"]), mock) if values["state"] else None
+    restored = state.load() if state is not None else 0
+    if state is None and values["state_interval"] is not None:
+        raise ValueError("--state-interval goes with --state FILE")
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda sig, frame: stopping.set())
+    watcher = FixtureWatcher(mock, _say).start() if values["watch"] else None
+    with ServerThread(app, values["host"], values["port"]) as server:
+        _say(f"wacht-mock {__version__} listening on {server.url} (Ctrl-C to stop)")
+        _say(loaded(mock))
+        if state is not None:
+            _say(f"state in {state.path}: {restored} contexts restored")
+        if config.control_token:
+            given = values["control_token"] is not None
+            shown = "…" + config.control_token[-4:] if given else config.control_token
+            _say(f"control API on {server.url}/_mock/ with token {shown}")
+        saver = (
+            state.every(values["state_interval"]) if state and values["state_interval"] else None
+        )
+        with contextlib.suppress(KeyboardInterrupt):
+            stopping.wait()
+        if saver is not None:
+            saver.set()
+    if watcher:
+        watcher.stop()
+    if state is not None:
+        state.save()
+        _say(f"state saved to {state.path}")
+    _say("wacht-mock stopped")
+    return 0
+
+
+def loaded(mock: WachtMock) -> str:
+    """What the mock starts with: contexts per deployment, and the scripted agents."""
+    contexts, agents = mock.loaded()
+    where = ", ".join(f"{key}: {count}" for key, count in contexts.most_common())
+    shown = f"{contexts.total()} contexts" + (f" ({where})" if where else "")
+    names = f" ({', '.join(sorted(agents))})" if agents else ""
+    return f"loaded {shown} and {len(agents)} scripted agents{names}"
+
+
+def _say(line: str) -> None:
+    print(line, flush=True)
