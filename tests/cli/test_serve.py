@@ -149,7 +149,7 @@ def test_settings_come_from_pyproject_and_flags_win(tmp_path: Path) -> None:
         listed = httpx.get(f"{url}/ai/execution-contexts", headers=headers).json()
         out, _ = stop(process)
     assert [c["title"] for c in listed["data"]] == ["b", "a"]
-    assert "loaded 2 contexts (wk_test_…demo: 2) and 1 scripted agents (triage-bot)" in out
+    assert "loaded 2 contexts (wk_test_…demo: 2) and 1 scripted agent (triage-bot)" in out
 
 
 def test_an_unknown_pyproject_key_is_one_line(tmp_path: Path) -> None:
@@ -241,7 +241,7 @@ def test_state_survives_a_restart(tmp_path: Path) -> None:
         kept = httpx.get(f"{url}/ai/execution-contexts/{created['id']}", headers=auth())
         out, _ = stop(process)
     assert kept.json() == created
-    assert "1 contexts restored" in out
+    assert "1 context restored" in out
     assert [p.name for p in tmp_path.iterdir()] == ["state.json"]  # no temporary files left
 
 

@@ -71,3 +71,22 @@ def test_stream_fault_takes_the_mode_first() -> None:
     assert StreamFault("drop", 3) == StreamFault(mode="drop", after_events=3)
     with pytest.raises(TypeError, match=r"mode first: StreamFault\('cut', after_events=2\)"):
         StreamFault(2, "cut")  # type: ignore[arg-type]
+
+
+@pytest.mark.anyio
+async def test_scripted_faults_are_noted_in_the_journal(
+    mock: WachtMock, client: httpx.AsyncClient
+) -> None:
+    mock.engine.agent("bot").replies(
+        [
+            {"text": "x", "fault": {"status": 503}},
+            {"text": "y z", "fault": {"mode": "cut", "after_events": 2}},
+        ]
+    )
+    await execute(client)
+    await execute(client, "stream")
+    faults = [entry.fault for entry in mock.journal if entry.path.endswith("/execute")]
+    assert faults == [
+        "scripted fault: status 503",
+        "scripted stream fault: cut after 2 events",
+    ]

@@ -41,7 +41,7 @@ def handle(args: argparse.Namespace) -> int:
         _say(f"wacht-mock {__version__} listening on {server.url} (Ctrl-C to stop)")
         _say(loaded(mock))
         if state is not None:
-            _say(f"state in {state.path}: {restored} contexts restored")
+            _say(f"state in {state.path}: {_count(restored, 'context')} restored")
         if config.control_token:
             given = values["control_token"] is not None
             shown = "…" + config.control_token[-4:] if given else config.control_token
@@ -66,9 +66,13 @@ def loaded(mock: WachtMock) -> str:
     """What the mock starts with: contexts per deployment, and the scripted agents."""
     contexts, agents = mock.loaded()
     where = ", ".join(f"{key}: {count}" for key, count in contexts.most_common())
-    shown = f"{contexts.total()} contexts" + (f" ({where})" if where else "")
+    shown = _count(contexts.total(), "context") + (f" ({where})" if where else "")
     names = f" ({', '.join(sorted(agents))})" if agents else ""
-    return f"loaded {shown} and {len(agents)} scripted agents{names}"
+    return f"loaded {shown} and {_count(len(agents), 'scripted agent')}{names}"
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def _say(line: str) -> None:

@@ -53,6 +53,8 @@ async def render_api_error(request: Request, exc: Exception) -> Response:
         request.state.error = exc.message
     if exc.script:
         request.state.script = exc.script
+        if not exc.setup_problem:  # a scripted HTTP fault answered
+            request.state.fault = f"scripted fault: status {exc.status}"
     return error_response(exc.message, exc.status, exc.headers)
 
 

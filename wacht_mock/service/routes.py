@@ -118,6 +118,11 @@ async def execute(request: Request) -> Response:
         tenant.deployment_id, request.path_params["context_id"], body
     )
     request.state.script = execution.reply.source
+    fault = execution.stream_fault
+    if fault is not None:
+        request.state.fault = (
+            f"scripted stream fault: {fault.mode} after {fault.after_events} events"
+        )
     if body.kind == "stream":
         return EventStream(execution)
     await asyncio.sleep(execution.reply.latency)

@@ -5,13 +5,14 @@ The pytest fixtures hand one out per test; it can be used without pytest as well
 
 from __future__ import annotations
 
+import asyncio
 import secrets
+import threading
 from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import anyio.from_thread
 import httpx
 
 from wacht_mock.agents import AgentNotScripted, AgentScript, CallRecord
@@ -172,12 +173,12 @@ def _unscripted(entry: Entry) -> bool:
 
 
 class BlockingASGITransport(httpx.BaseTransport):
-    """A synchronous httpx transport onto an ASGI app, run on an event loop of its own."""
+    """A synchronous httpx transport onto an ASGI app: each request runs on an event loop of its
+    own, in a thread of its own, so it works from sync and async tests alike and leaves nothing
+    running behind."""
 
     def __init__(self, app: Any) -> None:
         self._asgi = httpx.ASGITransport(app=app)
-        self._portal_context = anyio.from_thread.start_blocking_portal()
-        self._portal = self._portal_context.__enter__()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         async def exchange() -> tuple[int, list[tuple[bytes, bytes]], bytes]:
@@ -185,11 +186,21 @@ class BlockingASGITransport(httpx.BaseTransport):
             body = b"".join([chunk async for chunk in response.aiter_raw()])
             return response.status_code, response.headers.raw, body
 
-        status, headers, body = self._portal.call(exchange)
-        return httpx.Response(status, headers=headers, content=body, request=request)
+        outcome: list[Any] = []
 
-    def close(self) -> None:
-        self._portal_context.__exit__(None, None, None)
+        def run() -> None:
+            try:
+                outcome.append(asyncio.run(exchange()))
+            except BaseException as exc:
+                outcome.append(exc)
+
+        thread = threading.Thread(target=run, name="wacht-mock-inprocess")
+        thread.start()
+        thread.join()
+        if isinstance(outcome[0], BaseException):
+            raise outcome[0]
+        status, headers, body = outcome[0]
+        return httpx.Response(status, headers=headers, content=body, request=request)
 
 
 def config_with(
