@@ -10,7 +10,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -60,32 +60,46 @@ def stop(process: subprocess.Popen[str]) -> tuple[str, str]:
     return process.head + out, err  # type: ignore[attr-defined]
 
 
-def one_line_error(*args: str, env: dict[str, str] | None = None) -> str:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("WACHT_MOCK_")}
-    result = subprocess.run(
-        [sys.executable, "-m", "wacht_mock", *args],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        env={**environment, **(env or {})},
-    )
-    assert result.returncode == 2, result
-    assert result.stdout == ""
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("wacht-mock: error: ")
-    return lines[0]
+@pytest.fixture
+def one_line_error(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> Callable[..., str]:
+    """Run ``wacht-mock ARGS`` (in this process) expecting exit 2 and one line on stderr."""
+    for name in [name for name in os.environ if name.startswith("WACHT_MOCK_")]:
+        monkeypatch.delenv(name)
+
+    def run(*args: str, env: dict[str, str] | None = None) -> str:
+        for name, value in (env or {}).items():
+            monkeypatch.setenv(name, value)
+        assert main(list(args)) == 2
+        out, err = capsys.readouterr()
+        assert out == ""
+        lines = err.splitlines()
+        assert len(lines) == 1, err
+        assert lines[0].startswith("wacht-mock: error: ")
+        return lines[0]
+
+    return run
 
 
 def test_serve_twice_on_one_port_is_one_line_and_exit_2() -> None:
     with serving("--port", "0") as (_, url):
         port = url.rsplit(":", 1)[1]
-        line = one_line_error("serve", "--port", port)
-    assert f"port {port} on 127.0.0.1 is already in use" in line
-    assert "choose another port with --port" in line
+        second = subprocess.run(
+            [sys.executable, "-m", "wacht_mock", "serve", "--port", port],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert second.returncode == 2
+    assert second.stdout == ""
+    assert second.stderr == (
+        f"wacht-mock: error: port {port} on 127.0.0.1 is already in use (another wacht-mock?): "
+        "stop that process, or choose another port with --port (0 picks a free one)\n"
+    )
 
 
-def test_proxy_on_a_busy_port_is_one_line_and_exit_2() -> None:
+def test_proxy_on_a_busy_port_is_one_line_and_exit_2(one_line_error: Callable[..., str]) -> None:
     with socket.create_server(("127.0.0.1", 0)) as taken:
         port = str(taken.getsockname()[1])
         line = one_line_error("proxy", "--upstream", "http://127.0.0.1:9", "--port", port)
@@ -104,34 +118,32 @@ def test_proxy_on_a_busy_port_is_one_line_and_exit_2() -> None:
         (["serve", "--host", "no-such-host.invalid"], {}, "cannot listen on host"),
         (["proxy", "--upstream", "http://x", "--port", "-1"], {}, "--port: expected an integer"),
         (["serve"], {"WACHT_MOCK_PORT": "many"}, "WACHT_MOCK_PORT: expected an integer"),
-        (["serve"], {"WACHT_MOCK_PROT": "0"}, "(did you mean WACHT_MOCK_PORT?)"),
         (["serve"], {"WACHT_MOCK_STRICT_AGENTS": "maybe"}, "expected true or false, got 'maybe'"),
         (["serve", "--port", "0", "--state-interval", "5"], {}, "goes with --state FILE"),
     ],
 )
 def test_bad_settings_are_one_line_and_exit_2(
-    args: list[str], env: dict[str, str], problem: str
+    args: list[str], env: dict[str, str], problem: str, one_line_error: Callable[..., str]
 ) -> None:
     assert problem in one_line_error(*args, env=env)
 
 
 def test_a_missing_fixture_is_one_line_naming_where_it_looked(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    one_line_error: Callable[..., str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    assert main(["serve", "--port", "0", "--fixtures", "bots.yaml"]) == 2
-    err = capsys.readouterr().err
-    assert err == (
-        f"wacht-mock: error: bots.yaml: no such fixture file or folder (looked in {tmp_path})\n"
+    assert one_line_error("serve", "--port", "0", "--fixtures", "bots.yaml") == (
+        f"wacht-mock: error: bots.yaml: no such fixture file or folder (looked in {tmp_path})"
     )
 
 
 def test_the_port_and_more_come_from_the_environment() -> None:
-    env = {"WACHT_MOCK_PORT": "0", "WACHT_MOCK_FIXTURES": "examples", "WACHT_MOCK_SEED": "3"}
+    env = {"WACHT_MOCK_PORT": "0", "WACHT_MOCK_FIXTURES": "examples", "WACHT_MOCK_PROT": "1"}
     with serving(env=env) as (process, url):
         assert httpx.get(f"{url}/_mock/health").json()["status"] == "ok"
-        out, _ = stop(process)
+        out, err = stop(process)
     assert "scripted agents (sales-bot, support-bot)" in out
+    assert "WACHT_MOCK_PROT is not a wacht-mock setting (did you mean WACHT_MOCK_PORT?)" in err
 
 
 def test_settings_come_from_pyproject_and_flags_win(tmp_path: Path) -> None:
@@ -152,19 +164,14 @@ def test_settings_come_from_pyproject_and_flags_win(tmp_path: Path) -> None:
     assert "loaded 2 contexts (wk_test_…demo: 2) and 1 scripted agent (triage-bot)" in out
 
 
-def test_an_unknown_pyproject_key_is_one_line(tmp_path: Path) -> None:
+def test_an_unknown_pyproject_key_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, one_line_error: Callable[..., str]
+) -> None:
     (tmp_path / "pyproject.toml").write_text("[tool.wacht-mock]\nprot = 0\n")
-    result = subprocess.run(
-        [sys.executable, "-m", "wacht_mock", "serve"],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        cwd=tmp_path,
-    )
-    assert result.returncode == 2
-    assert result.stderr == (
+    monkeypatch.chdir(tmp_path)
+    assert one_line_error("serve") == (
         f"wacht-mock: error: {tmp_path / 'pyproject.toml'} [tool.wacht-mock] prot: not a "
-        "setting (did you mean port?)\n"
+        "setting (did you mean port?)"
     )
 
 
@@ -261,7 +268,9 @@ def test_state_is_saved_every_interval(tmp_path: Path) -> None:
         process.kill()
 
 
-def test_a_broken_state_file_is_one_line(tmp_path: Path) -> None:
+def test_a_broken_state_file_is_one_line(
+    tmp_path: Path, one_line_error: Callable[..., str]
+) -> None:
     state = tmp_path / "state.json"
     state.write_text("{not json")
     line = one_line_error("serve", "--port", "0", "--state", str(state))

@@ -116,8 +116,8 @@ def test_memory_stays_flat_under_a_long_mixed_load(live: Served) -> None:
             elapsed = time.monotonic() - started
             if warm is None and elapsed > WARM_UP * SECONDS and round_number >= 6:
                 warm = _steady(samples[-3:])
-            if elapsed > SECONDS:
-                break
+            if elapsed > SECONDS and (warm is not None or elapsed > 4 * SECONDS):
+                break  # on a busy machine, rounds are slower: the warm-up still has to happen
     finally:
         tracemalloc.stop()
         for client in clients:

@@ -60,11 +60,12 @@ def handle(args: argparse.Namespace) -> int:
         ignore_unknown_fields=args.ignore_unknown_fields,
         timeout=args.timeout,
     )
+    listening = ProxyThread(proxy, args.host, listen_port).listen()
     logging.basicConfig(format="wacht-mock proxy: %(message)s", stream=sys.stderr)
     logging.getLogger("wacht_mock").setLevel(logging.INFO)
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda sig, frame: stopping.set())
-    with ProxyThread(proxy, args.host, listen_port) as server:
+    with listening as server:
         print(
             f"wacht-mock proxy {__version__} listening on {server.url}, "
             f"forwarding to {proxy.upstream} (Ctrl-C to stop)",

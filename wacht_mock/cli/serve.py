@@ -26,18 +26,19 @@ def add_arguments(serve: argparse.ArgumentParser) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     values = resolve(vars(args), os.environ, find_pyproject(Path.cwd()))
-    configure_logging(values["log_level"], values["log_format"])
+    if values["state_interval"] is not None and not values["state"]:
+        raise ValueError("--state-interval goes with --state FILE")
     config = mock_config(values)
     app = create_app(config)
     mock: WachtMock = app.state.mock
     state = StateFile(Path(values["state"]), mock) if values["state"] else None
     restored = state.load() if state is not None else 0
-    if state is None and values["state_interval"] is not None:
-        raise ValueError("--state-interval goes with --state FILE")
+    listening = ServerThread(app, values["host"], values["port"]).listen()
+    configure_logging(values["log_level"], values["log_format"])  # once nothing can go wrong
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda sig, frame: stopping.set())
     watcher = FixtureWatcher(mock, _say).start() if values["watch"] else None
-    with ServerThread(app, values["host"], values["port"]) as server:
+    with listening as server:
         _say(f"wacht-mock {__version__} listening on {server.url} (Ctrl-C to stop)")
         _say(loaded(mock))
         if state is not None:

@@ -167,9 +167,16 @@ class ServerThread:
         finally:
             self.server.ready.set()
 
+    def listen(self) -> ServerThread:
+        """Bind the port now (a :class:`ServerStartError` says why it cannot); serve later."""
+        if self._socket is None:
+            self._socket = bind(self.server.config.host, self.server.config.port)
+        return self
+
     def start(self, timeout: float = 10.0) -> ServerThread:
-        """Listen (a :class:`ServerStartError` says why it cannot), then serve from a thread."""
-        self._socket = bind(self.server.config.host, self.server.config.port)
+        """Listen (unless :meth:`listen` did), then serve from a thread."""
+        self.listen()
+        assert self._socket is not None
         self._thread.start()
         if not self.server.ready.wait(timeout) or not self.server.started:
             self._socket.close()

@@ -10,6 +10,7 @@ name in ``config``).
 from __future__ import annotations
 
 import difflib
+import logging
 import secrets
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
@@ -22,6 +23,7 @@ from wacht_mock.core.journal import DEFAULT_JOURNAL_SIZE
 from wacht_mock.core.server import DEFAULT_HOST, DEFAULT_PORT
 from wacht_mock.service.config import MockConfig
 
+logger = logging.getLogger("wacht_mock.settings")
 ENV_PREFIX = "WACHT_MOCK_"
 PYPROJECT_TABLE = "wacht-mock"
 TRUE, FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
@@ -211,7 +213,6 @@ SETTINGS: tuple[Setting, ...] = (
         "log_format", "text (the default) or json", choice(*LOG_FORMATS), "text", metavar="FORMAT"
     ),
 )
-BY_NAME = {setting.name: setting for setting in SETTINGS}
 PYTEST_SETTINGS = tuple(setting for setting in SETTINGS if setting.pytest)
 
 
@@ -241,9 +242,10 @@ def resolve(
     for variable, raw in env.items():
         if not variable.startswith(ENV_PREFIX):
             continue
-        if variable not in by_env:
+        if variable not in by_env:  # perhaps another tool's: said, not refused
             hint = _hint(variable, by_env)
-            raise SettingError(f"{variable} is not a wacht-mock setting{hint}")
+            logger.warning("%s is not a wacht-mock setting%s; ignored", variable, hint)
+            continue
         values[by_env[variable].name] = _read(by_env[variable], raw, variable)
     for name, raw in flags.items():
         if name in known and raw is not None:
