@@ -221,9 +221,9 @@ class FaultPlan:
 class FaultInjector:
     """ASGI middleware: the mock's fault plan, applied before the routes see a request."""
 
-    def __init__(self, app: ASGIApp, plan: Any) -> None:
+    def __init__(self, app: ASGIApp, plan: Callable[[], FaultPlan]) -> None:
         self.app = app
-        self.plan = plan  # a callable giving the current FaultPlan (the mock may reconfigure)
+        self.plan = plan  # the mock's plan, looked up per request
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith(CONTROL_PREFIX + "/"):
