@@ -149,3 +149,11 @@ def test_the_yaml_script_answers_as_the_readme_says(tmp_path: Path) -> None:
     with pytest.raises(ApiError) as limited:
         say("sales-bot", "price?")
     assert (limited.value.status, limited.value.headers) == (429, {"Retry-After": "2"})
+
+
+def test_the_install_lines_work_where_system_pip_refuses() -> None:
+    (install,) = [b for b in blocks("bash") if "pip install ." in b.code]
+    assert install.code.splitlines()[0].startswith("python3 -m venv .venv && . .venv/bin/activate")
+    text = README.read_text("utf-8")
+    streaming = text[text.index("### A streamed reply") : text.index("from httpx_sse import")]
+    assert "python3 -m pip install httpx-sse" in streaming
