@@ -59,9 +59,9 @@ def test_the_shipped_sales_bot(shipped: Engine) -> None:
 
     assert replies[0].latency == 0.05
     assert replies[1].fault == HttpFault(429, "Slow down", 2)
-    assert replies[2].fault == StreamFault(3, "error", "Upstream model overloaded", 503)
+    assert replies[2].fault == StreamFault("error", 3, "Upstream model overloaded", 503)
     assert replies[2].chunks()[0] == "The team"
-    assert replies[3].fault == StreamFault(1, "drop")
+    assert replies[3].fault == StreamFault("drop", 1)
     assert replies[4].source == "sales-bot sequence, sequence exhausted: default agent"
 
 

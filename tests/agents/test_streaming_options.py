@@ -99,20 +99,20 @@ def test_http_fault_defaults() -> None:
 @pytest.mark.parametrize("mode", ["cut", "error", "drop"])
 def test_stream_faults_in_python_and_yaml(mode: StreamFaultMode) -> None:
     engine = Engine()
-    engine.agent("python").reply("hi", fault=StreamFault(3, mode, "Overloaded", 503))
+    engine.agent("python").reply("hi", fault=StreamFault(mode, 3, "Overloaded", 503))
     fault = f"{{mode: {mode}, after_events: 3, message: Overloaded, code: 503}}"
     load_yaml(engine, f"agents: {{yaml: {{reply: {{text: hi, fault: {fault}}}}}}}")
 
     faults = [engine.respond(make_call(agent=name)).fault for name in ("python", "yaml")]
 
-    assert faults[0] == faults[1] == StreamFault(3, mode, "Overloaded", 503)
+    assert faults[0] == faults[1] == StreamFault(mode, 3, "Overloaded", 503)
 
 
 def test_stream_fault_defaults() -> None:
     engine = Engine()
     load_yaml(engine, "agents: {bot: {reply: {text: hi, fault: {mode: error, after_events: 2}}}}")
 
-    assert engine.respond(make_call()).fault == StreamFault(2, "error", "Stream interrupted", 500)
+    assert engine.respond(make_call()).fault == StreamFault("error", 2, "Stream interrupted", 500)
 
 
 @pytest.mark.parametrize(
@@ -155,4 +155,4 @@ def test_bad_faults_are_refused_in_python() -> None:
     ):
         Engine().agent("bot").fail(302)
     with pytest.raises(InvalidScript, match=r"^mode: must be one of cut, error, drop, not 'stop'"):
-        StreamFault(1, "stop")  # type: ignore[arg-type]
+        StreamFault("stop", 1)  # type: ignore[arg-type]

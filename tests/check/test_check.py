@@ -131,7 +131,8 @@ def test_a_run_that_could_not_start_still_writes_its_junit_report(tmp_path: Path
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["check", "--api-key", KEY], "give --base-url URL, or --against-mock"),
+        (["check"], "error: give --base-url URL (with --api-key KEY), or --against-mock\n"),
+        (["check", "--api-key", KEY], "give --base-url URL (with --api-key KEY), or --against"),
         (["check", "--base-url", "http://127.0.0.1:9"], "give --api-key KEY"),
         (["check", "--against-mock", "--base-url", "http://x"], "leave out --base-url"),
         (["check", "--against-mock", "--max-examples", "0"], "--max-examples must be at least 1"),

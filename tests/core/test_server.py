@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from tests.helpers import auth
-from wacht_mock.core.server import ServerThread
+from wacht_mock.core.server import ServerStartError, ServerThread
 from wacht_mock.service.app import create_app
 
 
@@ -63,5 +63,20 @@ def test_a_stopped_server_lets_go_of_its_port() -> None:
 
 
 def test_a_taken_port_is_a_clear_error(live_server: ServerThread) -> None:
-    with pytest.raises(RuntimeError, match="did not start"):
+    with pytest.raises(
+        ServerStartError, match=rf"^port {live_server.port} on 127.0.0.1 is already"
+    ):
         ServerThread(create_app(), port=live_server.port).start()
+
+
+@pytest.mark.parametrize(
+    ("host", "port", "problem"),
+    [
+        ("127.0.0.1", 99999, r"^port 99999 is out of range: give 0 to 65535 with --port"),
+        ("no-such-host.invalid", 0, r"^cannot listen on host 'no-such-host.invalid' .*--host$"),
+        ("192.0.2.1", 0, r"^192.0.2.1 is not an address of this machine"),
+    ],
+)
+def test_a_bad_port_or_host_is_a_clear_error(host: str, port: int, problem: str) -> None:
+    with pytest.raises(ServerStartError, match=problem):
+        ServerThread(create_app(), host=host, port=port).start()

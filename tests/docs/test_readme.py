@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import shutil
+import signal
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -54,11 +55,51 @@ def test_the_control_api_examples(tmp_path: Path) -> None:
         assert [c.title for c in contexts] == ["Seeded"]
 
 
-def test_the_pytest_examples_pass(pytester: pytest.Pytester) -> None:
+def test_the_pytest_examples_pass_unchanged_in_a_fresh_project(pytester: pytest.Pytester) -> None:
+    """A project of its own, outside this repository: its own folder, no conftest, no copied
+    fixtures; the plugin found through its entry point, pytest run from the tests folder."""
     (example,) = blocks("python", marker="def test_support_flow")
-    shutil.copytree(README.parent / "fixtures", pytester.path / "fixtures")
-    pytester.makepyfile(test_readme_example=example.code)
-    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=2)
+    assert not pytester.path.is_relative_to(README.parent)
+    pytester.makefile(".toml", pyproject='[project]\nname = "my-app"\nversion = "1"\n')
+    tests = pytester.mkdir("tests")
+    (tests / "test_readme_example.py").write_text(example.code)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(tests)
+        result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2)
+
+
+def test_the_request_log_shows_each_request_of_the_walk_through(tmp_path: Path) -> None:
+    walk = [b for b in blocks("bash", marker="$WACHT") if "$TOKEN" not in b.code]
+    requests = sum(block.code.count("curl ") for block in walk)
+    command = [sys.executable, "-m", "wacht_mock", "serve", "--port", "0", "--seed", "1"]
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path
+    ) as process:
+        assert process.stdout is not None
+        url = process.stdout.readline().split()[4]
+        try:
+            run_shell_blocks(walk, url, tmp_path)
+        finally:
+            process.send_signal(signal.SIGINT)
+            _, log = process.communicate(timeout=10)
+    lines = log.splitlines()
+    assert len(lines) == requests, log
+    methods = [line.split()[2] for line in lines]
+    assert methods.count("POST") == sum(block.code.count("-X POST") for block in walk)
+    assert methods.count("PATCH") == sum(block.code.count("-X PATCH") for block in walk)
+    assert "DELETE" in methods
+    assert all(" ms" in line for line in lines)
+    assert "support-bot" in lines[methods.index("POST", 1)]
+
+
+def test_the_faults_example_fails_the_next_two_lists(tmp_path: Path) -> None:
+    (example,) = blocks("yaml", marker="faults:")
+    path = tmp_path / "faults.yaml"
+    path.write_text(example.code)
+    mock = WachtMock(MockConfig(seed=1, fixtures=[path]))
+    lists = [mock.faults.pick("GET", "/ai/execution-contexts") for _ in range(3)]
+    assert [f is not None and f.rule.status for f in lists] == [503, 503, False]
 
 
 @pytest.mark.parametrize(
@@ -105,3 +146,11 @@ def test_the_yaml_script_answers_as_the_readme_says(tmp_path: Path) -> None:
     with pytest.raises(ApiError) as limited:
         say("sales-bot", "price?")
     assert (limited.value.status, limited.value.headers) == (429, {"Retry-After": "2"})
+
+
+def test_the_install_lines_work_where_system_pip_refuses() -> None:
+    (install,) = [b for b in blocks("bash") if "pip install ." in b.code]
+    assert install.code.splitlines()[0].startswith("python3 -m venv .venv && . .venv/bin/activate")
+    text = README.read_text("utf-8")
+    streaming = text[text.index("### A streamed reply") : text.index("from httpx_sse import")]
+    assert "python3 -m pip install httpx-sse" in streaming

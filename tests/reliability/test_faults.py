@@ -131,7 +131,7 @@ def test_an_http_fault_answers_in_the_envelope_and_records_nothing(
 def test_a_broken_stream_marks_the_execution_failed_with_its_error(
     live: Served, mode: StreamFaultMode, after_events: int
 ) -> None:
-    fault = StreamFault(after_events, mode, message="Upstream model overloaded", code=503)
+    fault = StreamFault(mode, after_events, message="Upstream model overloaded", code=503)
     live.mock.engine.agent("flaky-bot").reply(REPLY, fault=fault)
     with live.client(KEY) as client:
         context_id = _context(client)
@@ -172,7 +172,7 @@ def _clean_start(count: int) -> list[str]:
 
 
 def test_retrying_through_faults_ends_in_a_truthful_state(live: Served) -> None:
-    cut = StreamFault(2, "cut")
+    cut = StreamFault("cut", 2)
     live.mock.engine.agent("retry-bot").replies(
         [Reply(fault=HttpFault(503)), Reply(text=REPLY, fault=cut), "All good now"]
     )
@@ -201,9 +201,9 @@ def test_a_storm_of_faults_from_many_clients_leaves_every_context_truthful(live:
     engine = live.mock.engine
     engine.agent("limited-bot").fail(429)
     engine.agent("broken-bot").fail(500)
-    engine.agent("cut-bot").reply(REPLY, fault=StreamFault(2, "cut"))
-    engine.agent("error-bot").reply(REPLY, fault=StreamFault(1, "error"))
-    engine.agent("drop-bot").reply(REPLY, fault=StreamFault(3, "drop"))
+    engine.agent("cut-bot").reply(REPLY, fault=StreamFault("cut", 2))
+    engine.agent("error-bot").reply(REPLY, fault=StreamFault("error", 1))
+    engine.agent("drop-bot").reply(REPLY, fault=StreamFault("drop", 3))
     agents = ["limited-bot", "cut-bot", "broken-bot", "error-bot", "drop-bot", "healthy-bot"]
 
     def client_run(number: int) -> tuple[str, str | None]:

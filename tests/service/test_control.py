@@ -41,7 +41,7 @@ async def test_off_unless_asked_for(client: httpx.AsyncClient) -> None:
 @pytest.mark.parametrize("token", [None, "wrong"])
 async def test_needs_the_token(control: httpx.AsyncClient, token: str | None) -> None:
     headers = {} if token is None else {"X-Wacht-Mock-Token": token}
-    response = await control.get("/_mock/health", headers=headers)
+    response = await control.get("/_mock/settings", headers=headers)
     assert response.status_code == 401
     assert "X-Wacht-Mock-Token" in response.json()["errors"][0]["message"].title()
 
@@ -175,3 +175,68 @@ async def test_a_fixture_document_with_a_bad_key_loads_nothing(control: httpx.As
     assert calls["call_count"] == 0
     mock: WachtMock = control._transport.app.state.mock  # type: ignore[attr-defined]
     assert not mock.engine.agent("bot").is_scripted
+
+
+@pytest.mark.parametrize("token", ["s3cret", None])
+async def test_health_and_contract_need_no_token_and_are_always_on(token: str | None) -> None:
+    app = create_app(MockConfig(control_token=token))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://m") as client:
+        health = await client.get("/_mock/health")
+        contract = await client.get("/_mock/contract")
+        as_json = await client.get("/_mock/contract", headers={"Accept": "application/json"})
+        refused = await client.post("/_mock/health")
+        guarded = await client.get("/_mock/journal")
+    assert health.status_code == 200
+    assert health.json()["status"] == "ok"
+    assert contract.headers["content-type"].startswith("application/yaml")
+    assert contract.text.startswith("openapi: 3.1")
+    assert as_json.json()["paths"]["/ai/execution-contexts"]
+    assert refused.status_code == 405
+    assert guarded.status_code == (401 if token else 404)
+
+
+async def test_fixtures_can_be_sent_as_yaml(control: httpx.AsyncClient) -> None:
+    document = "agents:\n  support-bot:\n    reply: from YAML\n"
+    headers = {**TOKEN, "Content-Type": "application/yaml"}
+    loaded = await control.post("/_mock/fixtures", content=document, headers=headers)
+    assert loaded.status_code == 200, loaded.text
+    context = (await control.post("/ai/execution-contexts", json={"title": "x"})).json()
+    body = {"agent_name": "support-bot", "execution_type": {"new_message": {"message": "hi"}}}
+    reply = await control.post(f"/ai/execution-contexts/{context['id']}/execute", json=body)
+    assert reply.json()["response"]["content"] == "from YAML"
+    broken = await control.post("/_mock/fixtures", content="agents: [", headers=headers)
+    assert broken.status_code == 400
+    assert broken.json()["errors"][0]["message"].startswith("Request body is not valid YAML")
+
+
+async def test_the_state_holds_the_settings_too(control: httpx.AsyncClient) -> None:
+    await control.put("/_mock/settings", json={"seed": 9, "strict_agents": True}, headers=TOKEN)
+    snapshot = (await control.get("/_mock/state", headers=TOKEN)).json()
+    assert snapshot["settings"] == {"seed": 9, "strict_agents": True, "profile": "guide"}
+    await control.put("/_mock/settings", json={"seed": 1, "strict_agents": False}, headers=TOKEN)
+    restored = await control.put("/_mock/state", json=snapshot, headers=TOKEN)
+    assert restored.status_code == 200
+    settings = (await control.get("/_mock/settings", headers=TOKEN)).json()
+    assert settings == {"seed": 9, "strict_agents": True, "profile": "guide"}
+
+
+async def test_faults_through_the_control_api(control: httpx.AsyncClient) -> None:
+    rule = {"operation": "list", "status": 503, "times": 2}
+    added = await control.post("/_mock/faults", json=rule, headers=TOKEN)
+    assert added.json()["faults"][0]["left"] == 2
+    codes = [(await control.get("/ai/execution-contexts")).status_code for _ in range(3)]
+    assert codes == [503, 503, 200]
+    listed = (await control.get("/_mock/faults", headers=TOKEN)).json()["faults"]
+    assert (listed[0]["fired"], listed[0]["left"]) == (2, 0)
+    journal = (await control.get("/_mock/journal", headers=TOKEN)).json()["entries"]
+    assert [e["fault"] for e in journal] == [
+        "fault 1 (1 of 2): list: status 503",
+        "fault 1 (2 of 2): list: status 503",
+        None,
+    ]
+    bad = await control.post("/_mock/faults", json={"operation": "list"}, headers=TOKEN)
+    assert bad.status_code == 400
+    assert "a fault needs a status, drop: true or a latency" in bad.json()["errors"][0]["message"]
+    assert (await control.delete("/_mock/faults", headers=TOKEN)).status_code == 204
+    assert (await control.get("/_mock/faults", headers=TOKEN)).json()["faults"] == []

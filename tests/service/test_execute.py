@@ -212,7 +212,7 @@ async def test_server_faults(client: httpx.AsyncClient, mock: WachtMock, status:
 async def test_a_mid_stream_fault_marks_the_execution_failed(
     client: httpx.AsyncClient, mock: WachtMock
 ) -> None:
-    mock.engine.agent("bot").reply("a b c", fault=StreamFault(2, "error", "model overloaded", 503))
+    mock.engine.agent("bot").reply("a b c", fault=StreamFault("error", 2, "model overloaded", 503))
     context_id = await new_context(client)
     await client.post(
         f"/ai/execution-contexts/{context_id}/execute",
@@ -258,7 +258,7 @@ async def test_another_tenant_cannot_read_the_history(client: httpx.AsyncClient)
 async def test_a_stream_fault_means_nothing_to_a_plain_execute(
     client: httpx.AsyncClient, mock: WachtMock
 ) -> None:
-    mock.engine.agent("bot").reply("all of it", fault=StreamFault(1, "drop"))
+    mock.engine.agent("bot").reply("all of it", fault=StreamFault("drop", 1))
     context_id = await new_context(client)
     body = (await execute(client, context_id)).json()
     assert (body["status"], body["response"]["content"]) == ("completed", "all of it")

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from wacht_mock.service.requests import ExecuteRequest
 
 from wacht_mock import MockConfig, WachtMock
 from wacht_mock.service.auth import deployment_id_for
 from wacht_mock.service.fixtures import FixtureError
+from wacht_mock.service.requests import ExecuteRequest
 from wacht_mock.service.store import NewContext
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"

@@ -94,13 +94,13 @@ def test_latency_and_chunk_delay_pace_the_stream(
 def test_a_cut_stream_ends_without_message_end(
     client: httpx.Client, shared_mock: WachtMock
 ) -> None:
-    shared_mock.engine.agent("bot").reply("a b c d", fault=StreamFault(2, "cut"))
+    shared_mock.engine.agent("bot").reply("a b c d", fault=StreamFault("cut", 2))
     assert names(stream_events(client)) == ["message_start", "content_delta"]
 
 
 def test_an_error_event_mid_stream(client: httpx.Client, shared_mock: WachtMock) -> None:
     shared_mock.engine.agent("bot").reply(
-        "a b c d", fault=StreamFault(3, "error", "overloaded", 503)
+        "a b c d", fault=StreamFault("error", 3, "overloaded", 503)
     )
     events = stream_events(client)
     assert names(events) == ["message_start", "content_delta", "content_delta", "error"]
@@ -108,7 +108,7 @@ def test_an_error_event_mid_stream(client: httpx.Client, shared_mock: WachtMock)
 
 
 def test_a_dropped_connection(client: httpx.Client, shared_mock: WachtMock) -> None:
-    shared_mock.engine.agent("bot").reply("a b c d", fault=StreamFault(1, "drop"))
+    shared_mock.engine.agent("bot").reply("a b c d", fault=StreamFault("drop", 1))
     with pytest.raises(httpx.RemoteProtocolError):
         stream_events(client)
     assert client.get("/ai/execution-contexts").status_code == 200

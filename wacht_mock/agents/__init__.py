@@ -22,12 +22,12 @@ from .errors import (
     ScriptError,
     ScriptExhausted,
 )
-from .faults import Fault, HttpFault, StreamFault, StreamFaultMode
+from .faults import Fault, HttpFault, StreamFault
+from .kinds import Exhaustion, ReplyStatus, StopReason, StreamFaultMode
 from .loader import load_agents_file
 from .matching import When
-from .plans import Exhaustion
 from .rendered import RenderedReply, RenderedToolCall
-from .reply import NO_RESULT, Reply, ReplyStatus, StopReason, ToolCall
+from .reply import NO_RESULT, Reply, ToolCall
 from .script import AgentScript, RuleBuilder, SideEffect, Tenant
 from .usage import Usage
 

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .errors import InvalidScript, at
-from .faults import Fault, HttpFault, StreamFault
+from .faults import Fault, fault_from_spec
 from .matching import When
 from .plans import AgentDefinition, Fixed, Plan, ReplySequence, Rule
 from .reply import NO_RESULT, Reply, ToolCall
@@ -111,9 +111,4 @@ def _fault(spec: FaultSpec | None) -> Fault | None:
     if spec is None:
         return None
     with at("fault"):
-        if spec.status is not None:
-            return HttpFault(spec.status, spec.message, spec.retry_after)
-        assert spec.mode is not None  # the spec checked it
-        assert spec.after_events is not None
-        extras = spec.model_dump(include={"message", "code"}, exclude_none=True)
-        return StreamFault(spec.after_events, spec.mode, **extras)
+        return fault_from_spec(spec)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
-from typing import Literal
 
-from .errors import InvalidScript
+from .errors import InvalidScript, at
+from .kinds import StreamFaultMode
+from .spec import FaultSpec, parse_fault
 
-StreamFaultMode = Literal["cut", "error", "drop"]
 STREAM_FAULT_MODES: tuple[StreamFaultMode, ...] = ("cut", "error", "drop")
 ERROR_STATUSES = frozenset(status.value for status in HTTPStatus if status >= 400)
 
@@ -40,14 +41,20 @@ class StreamFault:
 
     `cut`: the stream ends cleanly without `message_end`; `error`: an `error` event
     (envelope with `message` and `code`) ends it; `drop`: the connection is dropped.
+    `StreamFault("error", after_events=2)`, as a fixture file writes it.
     """
 
-    after_events: int
     mode: StreamFaultMode = "cut"
+    after_events: int = 0
     message: str = "Stream interrupted"
     code: int = 500
 
     def __post_init__(self) -> None:
+        if not isinstance(self.mode, str):
+            raise TypeError(
+                f"StreamFault takes the mode first: StreamFault('cut', after_events=2), "
+                f"not {self.mode!r}"
+            )
         if self.mode not in STREAM_FAULT_MODES:
             raise InvalidScript.at("mode", f"must be one of cut, error, drop, not {self.mode!r}")
         if self.after_events < 0:
@@ -56,6 +63,29 @@ class StreamFault:
 
 
 Fault = HttpFault | StreamFault
+
+
+def as_fault(value: object) -> Fault | None:
+    """A fault from a `Fault`, None, or a mapping in the fixture file's shape; else `TypeError`."""
+    if value is None or isinstance(value, HttpFault | StreamFault):
+        return value
+    if isinstance(value, Mapping):
+        with at("fault"):
+            return fault_from_spec(parse_fault(value))
+    raise TypeError(
+        f"fault is an HttpFault, a StreamFault or a mapping such as {{'status': 429}}, "
+        f"not {value!r}"
+    )
+
+
+def fault_from_spec(spec: FaultSpec) -> Fault:
+    """The fault a checked `FaultSpec` describes."""
+    if spec.status is not None:
+        return HttpFault(spec.status, spec.message, spec.retry_after)
+    assert spec.mode is not None  # the spec checked it
+    assert spec.after_events is not None
+    extras = spec.model_dump(include={"message", "code"}, exclude_none=True)
+    return StreamFault(spec.mode, spec.after_events, **extras)
 
 
 def _check_status(status: int, name: str = "status") -> None:

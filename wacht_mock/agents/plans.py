@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
 
 from .errors import InvalidScript, ScriptExhausted
+from .kinds import Exhaustion
 from .matching import When
 from .reply import Reply
 
-Exhaustion = Literal["error", "repeat_last", "default"]
 EXHAUSTIONS: tuple[Exhaustion, ...] = ("error", "repeat_last", "default")
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from .chunking import Chunking, split_chunks
 from .faults import Fault
-from .reply import ReplyStatus, StopReason
+from .kinds import ReplyStatus, StopReason
 from .usage import Usage
 
 

@@ -9,8 +9,9 @@ from faker import Faker
 
 from .call import AgentCall
 from .errors import InvalidScript
+from .kinds import ReplyStatus, StopReason
 from .rendered import RenderedReply, RenderedToolCall
-from .reply import Reply, ReplyStatus, StopReason, ToolCall
+from .reply import Reply, ToolCall
 from .structured import structured_value
 from .templating import render_template, render_templates_in
 from .usage import estimate_usage

@@ -5,19 +5,15 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypedDict, get_args
+from typing import Any, TypedDict
 
 from .chunking import Chunking, check_chunking
 from .errors import InvalidScript, at
-from .faults import Fault
+from .faults import Fault, as_fault
+from .kinds import REPLY_STATUSES, STOP_REASONS, ReplyStatus, StopReason
 from .structured import check_structured
 from .templating import check_template, check_templates_in
 from .usage import Usage
-
-StopReason = Literal["end_turn", "tool_use", "max_tokens", "stop_sequence", "user_input"]
-ReplyStatus = Literal["completed", "waiting_for_input", "failed"]
-STOP_REASONS: tuple[StopReason, ...] = get_args(StopReason)
-REPLY_STATUSES: tuple[ReplyStatus, ...] = get_args(ReplyStatus)
 
 
 class _NoResult(enum.Enum):
@@ -93,6 +89,7 @@ class Reply:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "tool_calls", tuple(self.tool_calls))
+        object.__setattr__(self, "fault", as_fault(self.fault))
         for name in ("text", "reasoning", "ask"):
             with at(name):
                 check_template(getattr(self, name))

@@ -13,8 +13,9 @@ from .call import AgentCall
 from .calllog import CALL_LOG_SIZE, CallLog, CallRecord
 from .errors import InvalidScript, ScriptCallableError, at
 from .faults import HttpFault
+from .kinds import Exhaustion
 from .matching import MATCHERS, When
-from .plans import AgentDefinition, Choice, Exhaustion, Fixed, Plan, ReplySequence, Rule
+from .plans import AgentDefinition, Choice, Fixed, Plan, ReplySequence, Rule
 from .rendered import RenderedReply
 from .reply import Reply, ReplyFields
 

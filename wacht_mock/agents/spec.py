@@ -22,10 +22,8 @@ from pydantic_core import ErrorDetails
 from wacht_mock.core.text import did_you_mean
 
 from .errors import InvalidScript, join_path
-from .faults import StreamFaultMode
+from .kinds import Exhaustion, ReplyStatus, StopReason, StreamFaultMode
 from .matching import MATCHERS
-from .plans import Exhaustion
-from .reply import ReplyStatus, StopReason
 
 Model = TypeVar("Model", bound=BaseModel)
 
@@ -173,6 +171,11 @@ def parse_agents(spec: object) -> dict[str, AgentSpec]:
 def parse_reply(spec: object, path: str) -> ReplySpec:
     """Check the shape of one reply written as a mapping."""
     return _parse(ReplySpec, spec, path)
+
+
+def parse_fault(spec: object) -> FaultSpec:
+    """Check the shape of one fault written as a mapping."""
+    return _parse(FaultSpec, spec, "")
 
 
 def _parse(model: type[Model], data: object, path: str) -> Model:

@@ -45,6 +45,8 @@ class Entry:
     script: str | None = None
     violations: tuple[str, ...] = ()
     error: str | None = None
+    #: The injected fault that answered (or delayed, or dropped) this request.
+    fault: str | None = None
 
     @property
     def size(self) -> int:
@@ -64,6 +66,8 @@ class Entry:
         line = f"#{self.number} {self.method} {target} -> {self.status}"
         if self.script:
             line += f" [{self.script}]"
+        if self.fault:
+            line += f" [{self.fault}]"
         for problem in (*self.violations, *([self.error] if self.error else [])):
             line += f"\n    {problem}"
         return line

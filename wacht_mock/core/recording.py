@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -9,6 +10,9 @@ from dataclasses import dataclass, field
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from wacht_mock.core.journal import QUERY_LIMIT, Entry, Journal, clip, clip_headers, mask_key
+
+#: One line per request, at INFO (WARNING for an error inside the server).
+request_log = logging.getLogger("wacht_mock.requests")
 
 #: Statuses whose response ends with its head: a client may act on them before any body message.
 BODILESS = frozenset({204, 304})
@@ -28,6 +32,8 @@ class Facts:
     script: str | None = None  # the script step that answered
     violations: list[str] = field(default_factory=list)  # what the request broke, in words
     error: str | None = None  # why the mock could not answer (its setup, or a bug)
+    fault: str | None = None  # an injected or scripted fault that answered instead
+    dropped: bool = False  # the connection was dropped on purpose: no status reached the client
 
 
 def facts(scope: Scope) -> Facts:
@@ -72,6 +78,7 @@ class Recorder:
                     (bytes(request_body), bytes(response_body)),
                 )
                 self.journal.record(entry)
+                log_request(entry)
 
         async def receiving() -> Message:
             message = await receive()
@@ -121,7 +128,7 @@ def _entry(
         query=clip(scope.get("query_string", b""), QUERY_LIMIT, "latin-1"),
         headers=_headers(scope),
         body=clip(body),
-        status=status,
+        status=0 if notes.dropped else status,
         response_body=clip(response),
         duration_ms=round((time.perf_counter() - clock) * 1000, 3),
         deployment_id=notes.deployment_id,
@@ -129,7 +136,38 @@ def _entry(
         script=notes.script,
         violations=tuple(notes.violations),
         error=error or notes.error,
+        fault=notes.fault,
     )
+
+
+def log_request(entry: Entry) -> None:
+    """``POST /ai/execution-contexts/7/execute 200 2.1 ms support-bot [rule 1 …]``, one line."""
+    level = logging.WARNING if entry.error else logging.INFO
+    if not request_log.isEnabledFor(level):
+        return
+    target = entry.path + (f"?{entry.query}" if entry.query else "")
+    status = str(entry.status) if entry.status else "dropped"
+    parts = [entry.method, target, status, f"{entry.duration_ms:.1f} ms"]
+    if entry.agent_name:
+        parts.append(entry.agent_name)
+    parts += [f"[{note}]" for note in (entry.script, entry.fault) if note]
+    parts += [f"({violation})" for violation in entry.violations]
+    if entry.error:
+        parts.append(f"error: {entry.error.splitlines()[-1]}")
+    fields = {
+        "method": entry.method,
+        "path": entry.path,
+        "query": entry.query,
+        "status": entry.status,
+        "duration_ms": entry.duration_ms,
+        "deployment_id": entry.deployment_id,
+        "agent": entry.agent_name,
+        "script": entry.script,
+        "fault": entry.fault,
+        "violations": list(entry.violations),
+        "error": entry.error,
+    }
+    request_log.log(level, " ".join(parts), extra={"wacht_request": fields})
 
 
 def _headers(scope: Scope) -> dict[str, str]:

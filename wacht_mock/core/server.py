@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
+import logging
+import socket
 import threading
 from types import FrameType, TracebackType
 from typing import Any
@@ -20,6 +23,53 @@ STOP_GRACE_SECONDS = 1.0
 #: Loopback only unless told otherwise: a mock is nobody's public server.
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
+
+
+class ServerStartError(RuntimeError):
+    """The server could not listen where it was asked to; the message says how to fix it."""
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on ``host:port``, or a :class:`ServerStartError` that says why not."""
+    if type(port) is not int or not 0 <= port <= 65535:
+        raise ServerStartError(
+            f"port {port!r} is out of range: give 0 to 65535 with --port (0 picks a free port)"
+        )
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except (socket.gaierror, UnicodeError) as exc:
+        raise ServerStartError(
+            f"cannot listen on host {host!r} ({exc}): give an address such as 127.0.0.1, ::1 "
+            "or 0.0.0.0 with --host"
+        ) from None
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(2048)
+    except OSError as exc:
+        sock.close()
+        raise ServerStartError(_bind_problem(host, port, exc)) from None
+    sock.setblocking(False)
+    return sock
+
+
+def _bind_problem(host: str, port: int, exc: OSError) -> str:
+    if exc.errno == errno.EADDRINUSE:
+        return (
+            f"port {port} on {host} is already in use (another wacht-mock?): stop that process, "
+            "or choose another port with --port (0 picks a free one)"
+        )
+    if exc.errno == errno.EACCES:
+        return f"port {port} needs administrator rights: choose one above 1023 with --port"
+    if exc.errno == errno.EADDRNOTAVAIL:
+        return (
+            f"{host} is not an address of this machine: give one such as 127.0.0.1 or 0.0.0.0 "
+            "with --host"
+        )
+    return f"cannot listen on {host}:{port}: {exc.strerror or exc}"
 
 
 class FastServer(uvicorn.Server):
@@ -68,9 +118,31 @@ class FastServer(uvicorn.Server):
         self.request_stop()
 
 
+#: uvicorn's lines that read like crashes but are not: a scripted dropped connection, and the
+#: malformed requests a contract check sends on purpose. The request log says what happened.
+QUIET = frozenset(
+    {"ASGI callable returned without completing response.", "Invalid HTTP request received."}
+)
+
+
+class _Noise(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.msg not in QUIET
+
+
+def quiet_uvicorn() -> None:
+    """Keep uvicorn's misleading lines out of the log (once per process)."""
+    logger = logging.getLogger("uvicorn.error")
+    if not any(isinstance(f, _Noise) for f in logger.filters):
+        logger.addFilter(_Noise())
+
+
 def uvicorn_config(app: ASGIApp, host: str, port: int, **options: Any) -> uvicorn.Config:
+    """uvicorn's configuration; its log lines go wherever the process sends its logs."""
     options.setdefault("log_level", "warning")
     options.setdefault("access_log", False)
+    options.setdefault("log_config", None)
+    quiet_uvicorn()
     return uvicorn.Config(app, host=host, port=port, lifespan="off", **options)
 
 
@@ -85,19 +157,30 @@ class ServerThread:
         self.server = FastServer(uvicorn_config(app, host, port))
         self._thread = threading.Thread(target=self._run, name="wacht-mock-server", daemon=True)
         self._error: BaseException | None = None
+        self._socket: socket.socket | None = None
 
     def _run(self) -> None:
         try:
-            self.server.run()
-        except BaseException as exc:  # SystemExit when the port is taken
+            self.server.run(sockets=[self._socket] if self._socket else None)
+        except BaseException as exc:
             self._error = exc
         finally:
             self.server.ready.set()
 
+    def listen(self) -> ServerThread:
+        """Bind the port now (a :class:`ServerStartError` says why it cannot); serve later."""
+        if self._socket is None:
+            self._socket = bind(self.server.config.host, self.server.config.port)
+        return self
+
     def start(self, timeout: float = 10.0) -> ServerThread:
+        """Listen (unless :meth:`listen` did), then serve from a thread."""
+        self.listen()
+        assert self._socket is not None
         self._thread.start()
         if not self.server.ready.wait(timeout) or not self.server.started:
-            raise RuntimeError(f"the mock server did not start: {self._error!r}")
+            self._socket.close()
+            raise ServerStartError(f"the server did not start: {self._error!r}")
         return self
 
     def stop(self, timeout: float = 10.0) -> None:

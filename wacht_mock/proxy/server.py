@@ -16,13 +16,8 @@ the error envelope instead (or, once a stream has started, as a final ``error`` 
 
 from __future__ import annotations
 
-import argparse
-import contextlib
 import json
 import logging
-import signal
-import sys
-import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -31,8 +26,7 @@ import httpx
 import uvicorn
 from starlette.types import Receive, Scope, Send
 
-from wacht_mock._version import __version__
-from wacht_mock.contract.documents import PROFILES, Profile, contract_path
+from wacht_mock.contract.documents import Profile, contract_path
 from wacht_mock.contract.drift import DriftReport
 from wacht_mock.contract.responses import ResponseCheck
 from wacht_mock.contract.validation import ContractValidator
@@ -40,7 +34,7 @@ from wacht_mock.contract.violations import Violation
 from wacht_mock.core.errors import ApiError
 from wacht_mock.core.journal import DEFAULT_JOURNAL_SIZE, Journal
 from wacht_mock.core.recording import Recorder, facts
-from wacht_mock.core.server import DEFAULT_HOST, DEFAULT_PORT, FastServer, ServerThread
+from wacht_mock.core.server import DEFAULT_HOST, FastServer, ServerThread, quiet_uvicorn
 from wacht_mock.core.sse import SseEvent, SseReader
 from wacht_mock.core.wire import CONTROL_PREFIX as PREFIX
 
@@ -311,75 +305,11 @@ class ProxyThread(ServerThread):
             access_log=False,
             server_header=False,  # the upstream's own Server and Date headers pass through
             date_header=False,
+            log_config=None,
         )
+        quiet_uvicorn()
         self.server = FastServer(config)
 
     def __enter__(self) -> ProxyThread:
         self.start()
         return self
-
-
-# -- the command line ----------------------------------------------------------------------------
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--upstream", required=True, metavar="URL", help="the server to forward to")
-    parser.add_argument(
-        "--host", default=DEFAULT_HOST, help="address to bind (default: %(default)s)"
-    )
-    parser.add_argument(
-        "--port", type=int, default=DEFAULT_PORT, help="(default: %(default)s) 0 picks a free port"
-    )
-    parser.add_argument(
-        "--fail-on-violation",
-        action="store_true",
-        help="answer 502 (in the error envelope) for an upstream response that breaks the contract",
-    )
-    parser.add_argument(
-        "--profile",
-        choices=PROFILES,
-        default="guide",
-        help="the dialect the upstream speaks: guide or platform (default: %(default)s)",
-    )
-    parser.add_argument(
-        "--contract", type=Path, metavar="PATH", help="OpenAPI document (default: the profile's)"
-    )
-    parser.add_argument(
-        "--ignore-unknown-fields",
-        action="store_true",
-        help="do not report fields and query parameters the contract does not know",
-    )
-    parser.add_argument(
-        "--timeout",
-        type=float,
-        default=DEFAULT_TIMEOUT,
-        metavar="SECONDS",
-        help="upstream read timeout (default: %(default)s)",
-    )
-    parser.set_defaults(handler=handle)
-
-
-def handle(args: argparse.Namespace) -> int:
-    """Serve until Ctrl-C or SIGTERM, then print the drift report."""
-    proxy = ContractProxy(
-        args.upstream,
-        contract=args.contract,
-        profile=args.profile,
-        fail_on_violation=args.fail_on_violation,
-        ignore_unknown_fields=args.ignore_unknown_fields,
-        timeout=args.timeout,
-    )
-    logging.basicConfig(format="wacht-mock proxy: %(message)s", stream=sys.stderr)
-    stopping = threading.Event()
-    signal.signal(signal.SIGTERM, lambda sig, frame: stopping.set())
-    with ProxyThread(proxy, args.host, args.port) as server:
-        print(
-            f"wacht-mock proxy {__version__} listening on {server.url}, "
-            f"forwarding to {proxy.upstream} (Ctrl-C to stop)",
-            flush=True,
-        )
-        with contextlib.suppress(KeyboardInterrupt):
-            stopping.wait()
-    print(proxy.drift.text(), flush=True)
-    print("wacht-mock proxy stopped", flush=True)
-    return 1 if proxy.fail_on_violation and proxy.drift.total else 0

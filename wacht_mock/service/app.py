@@ -15,7 +15,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from wacht_mock.core.errors import ApiError, error_envelope
 from wacht_mock.core.recording import Recorder, facts
 from wacht_mock.service.config import MockConfig
-from wacht_mock.service.control import PREFIX, control
+from wacht_mock.service.control import PREFIX, control_routes
+from wacht_mock.service.faults import FaultInjector
 from wacht_mock.service.mock import WachtMock
 from wacht_mock.service.routes import routes
 
@@ -26,12 +27,13 @@ def create_app(config: MockConfig | WachtMock | None = None) -> Starlette:
     """A fresh application (and, unless one is given, a fresh mock): no state is shared."""
     mock = config if isinstance(config, WachtMock) else WachtMock(config)
     app = Starlette(
-        routes=[*routes, control] if mock.config.control_token else routes,
+        routes=[*routes, control_routes(guarded=bool(mock.config.control_token))],
         middleware=[
             Middleware(Recorder, journal=mock.journal, skip_prefix=PREFIX + "/"),
             # Inside the recorder: a bug becomes a JSON 500 the journal records like any answer
             # (with its traceback in the entry's error), instead of escaping past it.
             Middleware(CatchAll),
+            Middleware(FaultInjector, plan=lambda: mock.faults),
         ],
         exception_handlers={ApiError: render_api_error, HTTPException: render_http_exception},
     )
@@ -53,6 +55,8 @@ async def render_api_error(request: Request, exc: Exception) -> Response:
         noted.error = exc.message
     if exc.script:
         noted.script = exc.script
+        if not exc.setup_problem:  # a scripted HTTP fault answered
+            noted.fault = f"scripted fault: status {exc.status}"
     return error_response(exc.message, exc.status, exc.headers)
 
 

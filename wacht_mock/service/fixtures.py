@@ -13,12 +13,15 @@ agents:                             # every deployment's scripts; see fixtures/a
 ```
 
 YAML or JSON (by suffix); a folder stands for every ``*.yaml``, ``*.yml`` and ``*.json`` in it.
+The examples shipped with the package go by name: ``examples`` (all of them) or
+``examples:agents`` (one). A ``faults:`` list injects faults on any operation
+(:mod:`wacht_mock.service.faults`).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -27,11 +30,14 @@ from faker import Faker
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from wacht_mock.agents import Engine, InvalidScript, Scripts
+from wacht_mock.core.resources import data_dir
 from wacht_mock.service.auth import deployment_id_for, is_well_formed
+from wacht_mock.service.faults import FaultRule
 from wacht_mock.service.models import Status
 from wacht_mock.service.store import NewContext, Store
 
 SUFFIXES = (".yaml", ".yml", ".json")
+EXAMPLES = "examples"
 
 
 class FixtureError(ValueError):
@@ -70,17 +76,50 @@ class FixtureFile(BaseModel):
 
     deployments: dict[str, Deployment] = Field(default_factory=dict)
     agents: dict[str, Any] = Field(default_factory=dict)
+    faults: list[FaultRule] = Field(default_factory=list)
 
 
-def fixture_files(paths: Iterable[Path]) -> Iterator[Path]:
+def locate(path: str | Path, bases: Sequence[Path] = ()) -> Path:
+    """Where a fixture path is: a shipped example by name, or the first of ``bases`` that has it.
+
+    Without ``bases``, a relative path is relative to the current directory. A path found
+    nowhere is a :class:`FixtureError` naming where it looked.
+    """
+    text = str(path)
+    if text == EXAMPLES or text.startswith(EXAMPLES + ":"):
+        return _example(text.partition(":")[2])
+    given = Path(path)
+    if given.is_absolute() or not bases:
+        if given.exists():
+            return given
+        looked = "" if given.is_absolute() else f" (looked in {Path.cwd()})"
+        raise FixtureError(f"{path}: no such fixture file or folder{looked}")
+    for base in bases:
+        if (base / given).exists():
+            return base / given
+    looked = " and ".join(str(base) for base in dict.fromkeys(bases))
+    raise FixtureError(f"{path}: no such fixture file or folder (looked in {looked})")
+
+
+def _example(name: str) -> Path:
+    folder = data_dir("fixtures")
+    if not name:
+        return folder
+    for suffix in ("", *SUFFIXES):
+        if (folder / f"{name}{suffix}").is_file():
+            return folder / f"{name}{suffix}"
+    names = ", ".join(f"{EXAMPLES}:{p.stem}" for p in sorted(folder.iterdir()))
+    raise FixtureError(f"{EXAMPLES}:{name}: no such example (there are {names})")
+
+
+def fixture_files(paths: Iterable[str | Path]) -> Iterator[Path]:
     """The files behind ``paths``: files as given, folders as their fixture files, sorted."""
-    for path in paths:
+    for given in paths:
+        path = locate(given)
         if path.is_dir():
             yield from sorted(p for p in path.iterdir() if p.suffix in SUFFIXES)
-        elif path.exists():
-            yield path
         else:
-            raise FixtureError(f"{path}: no such fixture file or folder")
+            yield path
 
 
 def read_fixture(path: Path) -> FixtureFile:

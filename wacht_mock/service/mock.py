@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
 from wacht_mock.agents import Engine
 from wacht_mock.core.ids import SnowflakeIds
-from wacht_mock.core.journal import Journal
+from wacht_mock.core.journal import Journal, mask_key
 from wacht_mock.service.auth import KeyPolicy
 from wacht_mock.service.config import MockConfig
 from wacht_mock.service.execution import ExecutionService
+from wacht_mock.service.faults import FaultPlan, FaultRule
 from wacht_mock.service.fixtures import apply, fixture_files, read_fixture
 from wacht_mock.service.profiles import dialect
 from wacht_mock.service.requests import RequestReader
@@ -34,16 +36,21 @@ class WachtMock:
         )
         self.speak(self.config.profile)
         self.journal = Journal(self.config.journal_size, self.config.journal_bytes)
+        self.faults = FaultPlan(self.config.seed)
+        self._fixture_agents: set[str] = set()
+        self._fixture_contexts: Counter[str] = Counter()
         self.load_fixtures(self.config.fixtures)
 
     def load_fixtures(self, paths: Iterable[str | Path], only: str | None = None) -> int:
-        """Seed contexts and load scripts from fixture files or folders; returns contexts made.
+        """Seed contexts, load scripts and faults from fixture files or folders (or the shipped
+        ``examples``); returns how many contexts were made.
 
-        ``only``: a deployment id; then only what the files give that deployment.
+        ``only``: a deployment id; then only what the files give that deployment (no faults).
         """
-        files = [(path, read_fixture(path)) for path in fixture_files(map(Path, paths))]
-        return sum(
-            apply(
+        files = [(path, read_fixture(path)) for path in fixture_files(paths)]
+        made = 0
+        for path, fixture in files:
+            made += apply(
                 fixture,
                 self.store,
                 self.engine,
@@ -52,8 +59,23 @@ class WachtMock:
                 self.profile.new_status,
                 only,
             )
-            for path, fixture in files
-        )
+            if only is not None:
+                continue
+            self.add_faults(fixture.faults)
+            self._fixture_agents.update(fixture.agents)
+            for key, deployment in fixture.deployments.items():
+                generated = deployment.generate.count if deployment.generate else 0
+                shown = mask_key(f"Bearer {key}").partition(" ")[2]
+                self._fixture_contexts[shown] += len(deployment.contexts) + generated
+        return made
+
+    def add_faults(self, rules: Iterable[FaultRule]) -> None:
+        """Inject faults on any operation (see :mod:`wacht_mock.service.faults`)."""
+        self.faults.add(rules)
+
+    def loaded(self) -> tuple[Counter[str], set[str]]:
+        """What the fixture files gave: contexts per deployment (its key masked), agents."""
+        return Counter(self._fixture_contexts), set(self._fixture_agents)
 
     def reconfigure(self, config: MockConfig) -> None:
         """Take on another configuration (keys, seed, strictness, fixtures, clock), then reset.
@@ -99,4 +121,7 @@ class WachtMock:
         self.engine.seed = self.config.seed
         self.engine.strict = self.config.strict_agents
         self.speak(self.config.profile)
+        self.faults.reset(self.config.seed)
+        self._fixture_agents.clear()
+        self._fixture_contexts.clear()
         self.load_fixtures(self.config.fixtures)

@@ -121,6 +121,11 @@ async def execute(request: Request) -> Response:
     reply = execution.reply
     if reply is not None:
         facts(request.scope).script = reply.source
+    fault = execution.stream_fault
+    if fault is not None:
+        facts(
+            request.scope
+        ).fault = f"scripted stream fault: {fault.mode} after {fault.after_events} events"
     if body.kind == "stream":
         return EventStream(execution, mock.executions)
     await asyncio.sleep(reply.latency if reply else 0)

@@ -5,7 +5,9 @@ The pytest fixtures hand one out per test; it can be used without pytest as well
 
 from __future__ import annotations
 
+import asyncio
 import secrets
+import threading
 from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
@@ -13,11 +15,12 @@ from typing import Any
 
 import httpx
 
-from wacht_mock.agents import AgentScript, CallRecord
+from wacht_mock.agents import AgentNotScripted, AgentScript, CallRecord
 from wacht_mock.core.journal import Entry, Journal
 from wacht_mock.service.app import create_app
 from wacht_mock.service.auth import deployment_id_for
 from wacht_mock.service.config import MockConfig
+from wacht_mock.service.faults import parse_rules
 from wacht_mock.service.mock import WachtMock
 from wacht_mock.service.models import Context, Status
 from wacht_mock.service.store import NewContext
@@ -36,6 +39,7 @@ class MockHandle:
         self.url = url
         self.api_key = new_api_key()
         self.allow_violations = False
+        self.allow_unscripted = False
         mock.reconfigure(config)
 
     # -- tenants and contexts ---------------------------------------------------------------
@@ -75,6 +79,11 @@ class MockHandle:
         """The script of agent ``name``: ``.reply(...)``, ``.replies(...)``, ``.when(...)``."""
         return self.mock.engine.agent(name)
 
+    def fault(self, **rule: Any) -> None:
+        """Inject a fault on any operation, e.g. ``fault(operation="list", status=503, times=2)``
+        (the fixture files' ``faults:`` keys); gone at the next test."""
+        self.mock.add_faults(parse_rules(rule, "fault()"))
+
     def calls(self, agent_name: str) -> list[CallRecord]:
         return list(self.agent(agent_name).calls)
 
@@ -107,7 +116,7 @@ class MockHandle:
         requests that broke the contract."""
         found = []
         for entry in self.journal.entries():
-            if entry.error:
+            if entry.error and not (self.allow_unscripted and _unscripted(entry)):
                 found.append((entry, entry.error))
             if not self.allow_violations:
                 found += [(entry, violation) for violation in entry.violations]
@@ -138,10 +147,14 @@ class MockHandle:
     # -- clients ----------------------------------------------------------------------------
 
     def client(self, **options: Any) -> httpx.Client:
-        """An httpx client on this mock, authenticated as this test's tenant."""
-        if self.url is None:
-            raise RuntimeError("an in-process mock has no URL: use async_client()")
-        return httpx.Client(base_url=self.url, headers=self.headers, **options)
+        """An httpx client on this mock, authenticated as this test's tenant (over the socket,
+        or in-process through the ASGI app)."""
+        if self.url is not None:
+            return httpx.Client(base_url=self.url, headers=self.headers, **options)
+        transport = BlockingASGITransport(create_app(self.mock))
+        return httpx.Client(
+            transport=transport, base_url="http://wacht-mock", headers=self.headers, **options
+        )
 
     def async_client(self, **options: Any) -> httpx.AsyncClient:
         """An async httpx client: over the socket, or in-process through the ASGI app."""
@@ -151,6 +164,43 @@ class MockHandle:
         return httpx.AsyncClient(
             transport=transport, base_url="http://wacht-mock", headers=self.headers, **options
         )
+
+
+def _unscripted(entry: Entry) -> bool:
+    """The strict-mode 404 for an agent with no script."""
+    name = entry.agent_name
+    return name is not None and entry.error == str(AgentNotScripted(name))
+
+
+class BlockingASGITransport(httpx.BaseTransport):
+    """A synchronous httpx transport onto an ASGI app: each request runs on an event loop of its
+    own, in a thread of its own, so it works from sync and async tests alike and leaves nothing
+    running behind."""
+
+    def __init__(self, app: Any) -> None:
+        self._asgi = httpx.ASGITransport(app=app)
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        async def exchange() -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+            response = await self._asgi.handle_async_request(request)
+            body = b"".join([chunk async for chunk in response.aiter_raw()])
+            return response.status_code, response.headers.raw, body
+
+        outcome: list[Any] = []
+
+        def run() -> None:
+            try:
+                outcome.append(asyncio.run(exchange()))
+            except BaseException as exc:
+                outcome.append(exc)
+
+        thread = threading.Thread(target=run, name="wacht-mock-inprocess")
+        thread.start()
+        thread.join()
+        if isinstance(outcome[0], BaseException):
+            raise outcome[0]
+        status, headers, body = outcome[0]
+        return httpx.Response(status, headers=headers, content=body, request=request)
 
 
 def config_with(

@@ -9,10 +9,13 @@ Fixtures:
 * ``wacht_mock_inprocess``: the same handle on a mock with no socket, for code that takes an
   httpx client (``handle.async_client()``) or an ASGI app (``handle.app``).
 * ``wacht_mock_host``, ``wacht_mock_seed``, ``wacht_mock_fixture_files`` and
-  ``wacht_mock_config``: override them in a ``conftest.py``.
+  ``wacht_mock_config``: override them in a ``conftest.py``; or set the ini options
+  ``wacht_mock_host``, ``wacht_mock_seed``, ``wacht_mock_fixtures``, ... (every setting marked
+  ``pytest`` in :data:`wacht_mock.service.settings.SETTINGS`).
 
 Marker: ``@pytest.mark.wacht_mock(fixtures=[...], seed=..., strict=..., allow_violations=...,
-ignore_unknown_fields=...)``.
+allow_unscripted=..., ignore_unknown_fields=...)``. Its fixture paths are relative to the test
+file, else to the rootdir; ``examples`` and ``examples:agents`` name the shipped examples.
 
 A test fails, with a message that names the request and the problem, when the mock saw a server
 error, a script that could not answer (a sequence ran out, an unscripted agent in strict mode, a
@@ -22,8 +25,7 @@ even if the client under test swallowed the error response.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,12 +35,22 @@ from starlette.applications import Starlette
 from wacht_mock.core.server import DEFAULT_HOST, ServerThread
 from wacht_mock.service.app import create_app
 from wacht_mock.service.config import MockConfig
+from wacht_mock.service.fixtures import FixtureError, locate
 from wacht_mock.service.mock import WachtMock
+from wacht_mock.service.settings import PYTEST_SETTINGS, Setting
 from wacht_mock.testing.handle import MockHandle, config_with
 
 MARKER = "wacht_mock"
 MARKER_OPTIONS = frozenset(
-    {"fixtures", "seed", "strict", "allow_violations", "ignore_unknown_fields", "profile"}
+    {
+        "fixtures",
+        "seed",
+        "strict",
+        "allow_violations",
+        "allow_unscripted",
+        "ignore_unknown_fields",
+        "profile",
+    }
 )
 _HANDLE = pytest.StashKey[MockHandle]()
 
@@ -51,51 +63,84 @@ class InProcessHandle(MockHandle):
         self.app: Starlette = create_app(mock)
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    for setting in PYTEST_SETTINGS:
+        if setting.kind == "list":
+            parser.addini(setting.ini, f"wacht-mock: {setting.help}", type="linelist", default=[])
+        else:
+            parser.addini(setting.ini, f"wacht-mock: {setting.help}", type="string", default="")
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         f"{MARKER}(fixtures=None, seed=None, strict=None, allow_violations=False, "
-        "ignore_unknown_fields=None, profile=None): set up the wacht_mock fixture for this test "
-        "(profile: guide or platform)",
+        "allow_unscripted=False, ignore_unknown_fields=None, profile=None): set up the "
+        "wacht_mock fixture for this test (profile: guide or platform)",
     )
 
 
-@pytest.fixture(scope="session")
-def wacht_mock_host() -> str:
-    """The address the session's mock server binds (override in a conftest.py)."""
-    return DEFAULT_HOST
+def _ini(config: pytest.Config, setting: Setting, default: Any = None) -> Any:
+    """An ini option's value (``default`` when it is not set); a bad value fails in one line."""
+    raw = config.getini(setting.ini)
+    if raw is None or raw == "" or raw == []:
+        return default
+    try:
+        return setting.value(raw)
+    except ValueError as exc:
+        pytest.fail(f"{setting.ini}: {exc}", pytrace=False)
+
+
+def _setting(name: str) -> Setting:
+    return next(setting for setting in PYTEST_SETTINGS if setting.name == name)
+
+
+def _located(paths: Sequence[str | Path], bases: Sequence[Path]) -> tuple[Path, ...]:
+    """Fixture paths found under ``bases`` (in order); one that is nowhere fails in one line."""
+    try:
+        return tuple(locate(path, bases) for path in paths)
+    except FixtureError as exc:
+        pytest.fail(str(exc), pytrace=False)
 
 
 @pytest.fixture(scope="session")
-def wacht_mock_seed() -> int | None:
-    """The seed of generated replies and data (override in a conftest.py)."""
-    return 0
+def wacht_mock_host(pytestconfig: pytest.Config) -> str:
+    """The address the session's mock server binds (ini ``wacht_mock_host``, or a conftest)."""
+    host: str = _ini(pytestconfig, _setting("host"), DEFAULT_HOST)
+    return host
 
 
 @pytest.fixture(scope="session")
-def wacht_mock_fixture_files() -> Sequence[str | Path]:
-    """Fixture files every test starts with (override in a conftest.py)."""
-    return ()
+def wacht_mock_seed(pytestconfig: pytest.Config) -> int | None:
+    """The seed of generated replies and data (ini ``wacht_mock_seed``, or a conftest)."""
+    seed: int | None = _ini(pytestconfig, _setting("seed"), 0)
+    return seed
 
 
 @pytest.fixture(scope="session")
-def wacht_mock_profile() -> str:
-    """The dialect each test's mock speaks: ``guide`` or ``platform`` (or $WACHT_MOCK_PROFILE)."""
-    return os.environ.get("WACHT_MOCK_PROFILE", "guide")
+def wacht_mock_fixture_files(pytestconfig: pytest.Config) -> Sequence[str | Path]:
+    """Fixture files every test starts with (ini ``wacht_mock_fixtures``, relative to the ini
+    file, or a conftest)."""
+    paths = _ini(pytestconfig, _setting("fixtures"), [])
+    inipath = pytestconfig.inipath
+    return _located(paths, [inipath.parent if inipath else pytestconfig.rootpath])
 
 
 @pytest.fixture(scope="session")
 def wacht_mock_config(
+    pytestconfig: pytest.Config,
     wacht_mock_seed: int | None,
     wacht_mock_fixture_files: Sequence[str | Path],
-    wacht_mock_profile: str,
 ) -> MockConfig:
-    """The configuration each test starts from."""
-    return MockConfig(
-        seed=wacht_mock_seed,
-        fixtures=tuple(wacht_mock_fixture_files),
-        profile=wacht_mock_profile,  # type: ignore[arg-type]  # MockConfig checks the value
-    )
+    """The configuration each test starts from (the ini options, then these fixtures)."""
+    fields = {
+        setting.config: value
+        for setting in PYTEST_SETTINGS
+        if setting.config and setting.name not in ("seed", "fixtures")
+        for value in [_ini(pytestconfig, setting)]
+        if value is not None
+    }
+    return MockConfig(seed=wacht_mock_seed, fixtures=tuple(wacht_mock_fixture_files), **fields)
 
 
 @pytest.fixture(scope="session")
@@ -117,7 +162,7 @@ def wacht_mock(
     """The mock, reset for this test, with a fresh tenant (``api_key``)."""
     mock, server = wacht_mock_server
     config, allow = _marked(request, wacht_mock_config)
-    handle = MockHandle(mock, config, server.url)
+    handle = _handle(lambda: MockHandle(mock, config, server.url))
     return _attach(request, handle, allow)
 
 
@@ -127,11 +172,22 @@ def wacht_mock_inprocess(
 ) -> MockHandle:
     """A mock with no socket: ``handle.app`` for ASGI, ``handle.async_client()`` for httpx."""
     config, allow = _marked(request, wacht_mock_config)
-    handle = InProcessHandle(WachtMock(config), config)
+    handle = _handle(lambda: InProcessHandle(WachtMock(config), config))
     return _attach(request, handle, allow)
 
 
-def _marked(request: pytest.FixtureRequest, base: MockConfig) -> tuple[MockConfig, bool]:
+def _handle(make: Callable[[], MockHandle]) -> MockHandle:
+    """A handle; a fixture file that does not load fails the test in one line."""
+    try:
+        return make()
+    except FixtureError as exc:
+        pytest.fail(str(exc), pytrace=False)
+
+
+Allowances = tuple[bool, bool]
+
+
+def _marked(request: pytest.FixtureRequest, base: MockConfig) -> tuple[MockConfig, Allowances]:
     marker = request.node.get_closest_marker(MARKER)
     options: dict[str, Any] = dict(marker.kwargs) if marker else {}
     unknown = set(options) - MARKER_OPTIONS
@@ -141,11 +197,15 @@ def _marked(request: pytest.FixtureRequest, base: MockConfig) -> tuple[MockConfi
             f"got {sorted(unknown) or list(marker.args if marker else ())}"
         )
     allow = bool(options.pop("allow_violations", False))
-    return config_with(base, **options), allow
+    unscripted = bool(options.pop("allow_unscripted", False))
+    if options.get("fixtures") is not None:
+        bases = [request.path.parent, request.config.rootpath]
+        options["fixtures"] = _located(options["fixtures"], bases)
+    return config_with(base, **options), (allow, unscripted)
 
 
-def _attach(request: pytest.FixtureRequest, handle: MockHandle, allow: bool) -> MockHandle:
-    handle.allow_violations = allow
+def _attach(request: pytest.FixtureRequest, handle: MockHandle, allow: Allowances) -> MockHandle:
+    handle.allow_violations, handle.allow_unscripted = allow
     request.node.stash[_HANDLE] = handle
     return handle
 

@@ -1,0 +1,83 @@
+"""``wacht-mock serve``: the mock on a port, configured by flags, environment or pyproject."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import signal
+import threading
+from pathlib import Path
+
+from wacht_mock._version import __version__
+from wacht_mock.cli.options import add_settings, configure_logging
+from wacht_mock.core.server import ServerThread
+from wacht_mock.service.app import create_app
+from wacht_mock.service.mock import WachtMock
+from wacht_mock.service.settings import SETTINGS, find_pyproject, mock_config, resolve
+from wacht_mock.service.statefile import StateFile
+from wacht_mock.service.watch import FixtureWatcher
+
+
+def add_arguments(serve: argparse.ArgumentParser) -> None:
+    add_settings(serve, SETTINGS)
+    serve.set_defaults(handler=handle)
+
+
+def handle(args: argparse.Namespace) -> int:
+    values = resolve(vars(args), os.environ, find_pyproject(Path.cwd()))
+    if values["state_interval"] is not None and not values["state"]:
+        raise ValueError("--state-interval goes with --state FILE")
+    config = mock_config(values)
+    app = create_app(config)
+    mock: WachtMock = app.state.mock
+    state = StateFile(Path(values["state"]), mock) if values["state"] else None
+    restored = state.load() if state is not None else 0
+    listening = ServerThread(app, values["host"], values["port"]).listen()
+    configure_logging(values["log_level"], values["log_format"])  # once nothing can go wrong
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda sig, frame: stopping.set())
+    watcher = FixtureWatcher(mock, _say).start() if values["watch"] else None
+    with listening as server:
+        _say(
+            f"wacht-mock {__version__} listening on {server.url} "
+            f"(profile {config.profile}; Ctrl-C to stop)"
+        )
+        _say(loaded(mock))
+        if state is not None:
+            _say(f"state in {state.path}: {_count(restored, 'context')} restored")
+        if config.control_token:
+            given = values["control_token"] is not None
+            shown = "…" + config.control_token[-4:] if given else config.control_token
+            _say(f"control API on {server.url}/_mock/ with token {shown}")
+        saver = (
+            state.every(values["state_interval"]) if state and values["state_interval"] else None
+        )
+        with contextlib.suppress(KeyboardInterrupt):
+            stopping.wait()
+        if saver is not None:
+            saver.set()
+    if watcher:
+        watcher.stop()
+    if state is not None:
+        state.save()
+        _say(f"state saved to {state.path}")
+    _say("wacht-mock stopped")
+    return 0
+
+
+def loaded(mock: WachtMock) -> str:
+    """What the mock starts with: contexts per deployment, and the scripted agents."""
+    contexts, agents = mock.loaded()
+    where = ", ".join(f"{key}: {count}" for key, count in contexts.most_common())
+    shown = _count(contexts.total(), "context") + (f" ({where})" if where else "")
+    names = f" ({', '.join(sorted(agents))})" if agents else ""
+    return f"loaded {shown} and {_count(len(agents), 'scripted agent')}{names}"
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def _say(line: str) -> None:
+    print(line, flush=True)
