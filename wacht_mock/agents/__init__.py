@@ -27,6 +27,7 @@ from .loader import load_agents_file
 from .matching import When
 from .plans import Exhaustion
 from .rendered import RenderedReply, RenderedToolCall
+from .replay import ReplayMiss
 from .reply import NO_RESULT, Reply, Status, StopReason, ToolCall
 from .script import AgentScript, RuleBuilder, SideEffect
 from .usage import Usage
@@ -49,6 +50,7 @@ __all__ = [
     "NoRuleMatched",
     "RenderedReply",
     "RenderedToolCall",
+    "ReplayMiss",
     "Reply",
     "ReplyLike",
     "RuleBuilder",

@@ -16,6 +16,7 @@ from .loader import load_agents_file
 from .plans import Choice
 from .rendered import RenderedReply
 from .rendering import render
+from .replay import ReplayMiss
 from .script import AgentScript
 from .seeding import new_faker, reseed
 
@@ -90,13 +91,15 @@ class Engine:
                 script.clear()
 
     def _reply(self, script: AgentScript, call: AgentCall, number: int) -> RenderedReply:
-        choice = script.pick(call, number) or self._unmatched(script)
+        choice = script.pick(call, number) or self._unmatched(script, call)
         faker = reseed(self._faker, self.seed, call.agent_name, number)
         if choice.reply is None:
             return default_reply(call, faker, choice.source)
         return render(choice.reply, call, faker, choice.source)
 
-    def _unmatched(self, script: AgentScript) -> Choice:
+    def _unmatched(self, script: AgentScript, call: AgentCall) -> Choice:
+        if script.strict:
+            raise ReplayMiss(script.name, call, script.rules)
         scripted = script.is_scripted
         if self.strict:
             raise NoRuleMatched(script.name) if scripted else AgentNotScripted(script.name)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, fields
-from typing import Any, TypedDict
+from typing import Any, TypedDict, get_args
 
-from .call import AgentCall
+from .call import AgentCall, CallKind
 from .errors import InvalidScript
 
 
@@ -23,6 +23,8 @@ class Matchers(TypedDict, total=False):
     system_instructions: str
     system_instructions_contains: str
     turn: int
+    kind: CallKind
+    context_id: str
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,8 @@ class When:
     system_instructions: str | None = None
     system_instructions_contains: str | None = None
     turn: int | None = None
+    kind: CallKind | None = None
+    context_id: str | None = None
 
     def __post_init__(self) -> None:
         if not any(True for _ in self.given()):
@@ -47,6 +51,8 @@ class When:
         _check_regex(self.message_regex)
         if self.turn is not None and self.turn < 1:
             raise InvalidScript.at("turn", "turns are numbered from 1")
+        if self.kind is not None and self.kind not in get_args(CallKind):
+            raise InvalidScript.at("kind", f"must be one of {', '.join(get_args(CallKind))}")
 
     def given(self) -> Iterator[tuple[str, Any]]:
         """The matchers in use, as (name, expected value)."""
@@ -62,6 +68,12 @@ class When:
     def describe(self) -> str:
         """A short text for the journal, e.g. "message contains 'refund'"."""
         return " and ".join(_MATCHERS[name].describe(value) for name, value in self.given())
+
+    def holding(self, call: AgentCall) -> Iterator[tuple[str, Any, Any, bool]]:
+        """Each matcher in use: (name, expected, what the call has, whether it holds)."""
+        for name, value in self.given():
+            matcher = _MATCHERS[name]
+            yield name, value, matcher.subject(call), matcher.test(call, value)
 
 
 @dataclass(frozen=True)
@@ -114,6 +126,8 @@ _MATCHERS: dict[str, _Matcher] = {
         _instructions, _contains, "system_instructions contain"
     ),
     "turn": _Matcher(lambda call: call.turn, _equals, "turn is"),
+    "kind": _Matcher(lambda call: call.kind, _equals, "kind is"),
+    "context_id": _Matcher(lambda call: call.context.id, _equals, "context_id is"),
 }
 
 

@@ -71,6 +71,7 @@ class AgentScript(_PlanMaker):
         self._rules: list[Rule] = []
         self._fallback: Plan | None = None
         self._side_effect: SideEffect | None = None
+        self._strict = False
         self._positions: dict[int, int] = {}
         self._log = CallLog(call_log_size)
         self._take = self._set_plan
@@ -124,12 +125,25 @@ class AgentScript(_PlanMaker):
         with self._lock:
             return bool(self._rules) or self._fallback is not None or self._side_effect is not None
 
+    @property
+    def strict(self) -> bool:
+        """Whether a call nothing answers is a replay miss (a script of recorded replies)."""
+        with self._lock:
+            return self._strict
+
+    @property
+    def rules(self) -> tuple[Rule, ...]:
+        """The rules, in the order they are tried."""
+        with self._lock:
+            return tuple(self._rules)
+
     def define(self, definition: AgentDefinition) -> None:
         """Replace the whole script (not the call log) with one read from a file."""
         with self._lock:
             self._rules = list(definition.rules)
             self._fallback = definition.fallback
             self._side_effect = None
+            self._strict = definition.strict
             self._positions.clear()
 
     def clear(self) -> None:

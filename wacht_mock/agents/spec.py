@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Mapping
-from typing import Any, ClassVar, Literal, TypeVar
+from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import ErrorDetails
@@ -46,6 +46,8 @@ class WhenSpec(SpecModel):
     system_instructions: str | None = None
     system_instructions_contains: str | None = None
     turn: int | None = None
+    kind: Literal["new_message", "continue", "stream"] | None = None
+    context_id: str | None = None
 
 
 class ToolCallSpec(SpecModel):
@@ -101,6 +103,7 @@ class ReplySpec(SpecModel):
     latency: float = Field(default=0.0, ge=0)
     chunk_delay: float = Field(default=0.0, ge=0)
     chunking: Any = "word"
+    timing: list[Annotated[float, Field(ge=0)]] | None = None
     fault: FaultSpec | None = None
 
     @model_validator(mode="before")
@@ -141,6 +144,7 @@ class AgentSpec(PlanSpec):
 
     noun: ClassVar[str] = "agent key"
     rules: list[RuleSpec] = Field(default_factory=list)
+    strict: bool = False
 
 
 class AgentsSpec(BaseModel):
