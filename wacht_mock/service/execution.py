@@ -19,6 +19,7 @@ from wacht_mock.agents import (
     HistoryTurn,
     HttpFault,
     RenderedReply,
+    ReplayMiss,
     ScriptError,
     StreamFault,
 )
@@ -87,7 +88,7 @@ class ExecutionService:
     def _respond(self, call: AgentCall) -> RenderedReply:
         try:
             return self.engine.respond(call)
-        except AgentNotScripted as exc:
+        except (AgentNotScripted, ReplayMiss) as exc:
             raise ScriptProblem(str(exc), status=404) from None
         except ScriptError as exc:
             raise ScriptProblem(f"Agent script failed: {exc}", status=500) from exc

@@ -5,12 +5,18 @@ deployments:
   wk_test_demo:                     # the API key whose deployment gets these contexts
     contexts:
       - {title: Customer Support Context, context_group: support}
+      - {id: "7391…", title: Recorded, created_at: …, history: […]}   # as recorded (see below)
     generate: {count: 100, context_groups: [support, sales]}
 agents:                             # see fixtures/agents.yaml
   support-bot: {reply: "Hello {context.title}"}
 ```
 
 YAML or JSON (by suffix); a folder stands for every ``*.yaml``, ``*.yml`` and ``*.json`` in it.
+
+A context with an ``id`` is a recorded one (:class:`~wacht_mock.core.cassette.RecordedContext`):
+it is there from the start with its id, timestamps and history; or, when the recording session
+created it (``created_by``), it is created again, with its recorded id, by the first create
+request with the same body.
 """
 
 from __future__ import annotations
@@ -22,12 +28,14 @@ from typing import Annotated, Any
 
 import yaml
 from faker import Faker
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError
 
 from wacht_mock.agents import Engine, InvalidScript
+from wacht_mock.core.cassette import RecordedContext
 from wacht_mock.service.auth import deployment_id_for, is_well_formed
-from wacht_mock.service.models import STATUSES, Status
-from wacht_mock.service.payloads import CreateContextRequest
+from wacht_mock.service.models import STATUSES, Context, Status, Turn
+from wacht_mock.service.payloads import CreateContextRequest, validate
+from wacht_mock.service.snapshot import parse_context
 from wacht_mock.service.store import NewContext, Store
 
 SUFFIXES = (".yaml", ".yml", ".json")
@@ -45,10 +53,23 @@ class Generate(BaseModel):
     statuses: list[Status] = Field(default_factory=lambda: list[Status](["active"]))
 
 
+def _recorded(value: Any) -> str:
+    has_id = isinstance(value, dict | RecordedContext) and (
+        "id" in value if isinstance(value, dict) else True
+    )
+    return "recorded" if has_id else "new"
+
+
+FixtureContext = Annotated[
+    Annotated[CreateContextRequest, Tag("new")] | Annotated[RecordedContext, Tag("recorded")],
+    Discriminator(_recorded),
+]
+
+
 class Deployment(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    contexts: list[CreateContextRequest] = Field(default_factory=list)
+    contexts: list[FixtureContext] = Field(default_factory=list)
     generate: Generate | None = None
 
 
@@ -99,15 +120,51 @@ def apply(fixture: FixtureFile, store: Store, engine: Engine, seed: int | None, 
         engine.load(fixture.agents, source=source)
     except InvalidScript as exc:
         raise FixtureError(str(exc)) from None
+    recorded = {
+        (key, index): _recorded_context(context, deployment_id_for(key), f"{source}: {key}")
+        for key, deployment in fixture.deployments.items()
+        for index, context in enumerate(deployment.contexts)
+        if isinstance(context, RecordedContext)
+    }
     made = 0
     for key, deployment in fixture.deployments.items():
         deployment_id = deployment_id_for(key)
-        for context in deployment.contexts:
-            store.create(deployment_id, NewContext(**context.model_dump()))
+        for index, context in enumerate(deployment.contexts):
+            if isinstance(context, RecordedContext):
+                _seed_recorded(store, context, *recorded[key, index])
+            else:
+                store.create(deployment_id, NewContext(**context.model_dump()))
         made += len(deployment.contexts)
         if deployment.generate:
             made += _generate(store, deployment_id, deployment.generate, Faker(), seed, key)
     return made
+
+
+def _recorded_context(
+    recorded: RecordedContext, deployment_id: str, where: str
+) -> tuple[Context, tuple[Turn, ...]]:
+    data = recorded.model_dump(exclude={"history", "created_by"})
+    state = recorded.execution_state or {}
+    turns = [turn.model_dump() for turn in recorded.history]
+    try:
+        return parse_context(
+            {**data, "deployment_id": deployment_id}, turns, state.get("conversation_id")
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise FixtureError(f"{where}: context {recorded.id}: {exc!r}") from None
+
+
+def _seed_recorded(
+    store: Store, recorded: RecordedContext, context: Context, turns: tuple[Turn, ...]
+) -> None:
+    if recorded.created_by is None:
+        store.restore(context, turns)
+        for turn in turns:
+            store.ids.advance_past(int(turn.id))
+        store.ids.advance_past(int(context.id))
+        return
+    request = validate(CreateContextRequest, recorded.created_by, ignore_unknown=True)
+    store.reserve(NewContext(**request.model_dump()), context)
 
 
 def _generate(

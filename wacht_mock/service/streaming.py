@@ -67,12 +67,16 @@ class EventStream(Response):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         reply = self.execution.reply
-        await asyncio.sleep(reply.latency)
+        started = asyncio.get_running_loop().time()
+        await asyncio.sleep(0 if reply.timing else reply.latency)
         await send({"type": "http.response.start", "status": 200, "headers": _HEADERS})
         for number, event in enumerate(self._planned(), start=1):
             if event is None:
                 return  # a dropped connection: the response never completes
-            if number > 1 and event.name == "content_delta":
+            if reply.timing:  # recorded pacing: each event at its offset from the request
+                offset = reply.timing[min(number, len(reply.timing)) - 1]
+                await asyncio.sleep(started + offset - asyncio.get_running_loop().time())
+            elif number > 1 and event.name == "content_delta":
                 await asyncio.sleep(reply.chunk_delay)
             await send(
                 {"type": "http.response.body", "body": event.encode(number), "more_body": True}
