@@ -36,12 +36,14 @@ from wacht_mock.contract.drift import DriftReport
 from wacht_mock.contract.responses import ResponseCheck
 from wacht_mock.contract.validation import ContractValidator
 from wacht_mock.contract.violations import Violation
+from wacht_mock.core.cassette import DEFAULT_KEY_ALIAS
 from wacht_mock.core.errors import ApiError
 from wacht_mock.core.journal import DEFAULT_JOURNAL_SIZE, Journal
 from wacht_mock.core.recording import Recorder
 from wacht_mock.core.server import DEFAULT_HOST, DEFAULT_PORT, FastServer, ServerThread
 from wacht_mock.core.sse import SseEvent, SseReader
 from wacht_mock.core.wire import CONTROL_PREFIX as PREFIX
+from wacht_mock.proxy.recorder import Capture, FixtureRecorder
 
 logger = logging.getLogger("wacht_mock.proxy")
 
@@ -90,6 +92,8 @@ class ContractProxy:
         ignore_unknown_fields: bool = False,
         journal_size: int = DEFAULT_JOURNAL_SIZE,
         timeout: float = DEFAULT_TIMEOUT,
+        recorder: FixtureRecorder | None = None,
+        upstream_key: str | None = None,
     ) -> None:
         parts = urlsplit(upstream)
         if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -100,6 +104,10 @@ class ContractProxy:
         self.timeout = timeout
         self.journal = Journal(journal_size)
         self.drift = DriftReport()
+        self.recorder = recorder
+        self.upstream_key = upstream_key
+        if recorder is not None and upstream_key:
+            recorder.learn_key(upstream_key)
         self._client: httpx.AsyncClient | None = None
         self.app = Recorder(self._asgi, journal=self.journal, skip_prefix=CONTROL)
 
@@ -154,6 +162,7 @@ class Exchange:
         self.path: str = scope["path"]
         self.query = scope.get("query_string", b"").decode("latin-1")
         self.started = False
+        self.capture: Capture | None = None
 
     async def run(self) -> None:
         """Forward, check, answer; an :class:`ApiError` before the answer is rendered here."""
@@ -176,6 +185,8 @@ class Exchange:
                 self.method, self.path, query=self.query, headers=headers, body=body
             ),
         )
+        if self.proxy.recorder is not None and not self.path.startswith(CONTROL):
+            self.capture = self.proxy.recorder.capture(self.method, self.path, headers, body)
         try:
             response = await self.proxy.client.send(self._upstream_request(body), stream=True)
         except httpx.HTTPError as exc:
@@ -207,6 +218,9 @@ class Exchange:
             if name.decode("latin-1").lower() not in HOP_BY_HOP
         ]
         headers.append((b"accept-encoding", b"identity"))
+        if self.proxy.upstream_key:  # the client knows only an alias; the upstream gets its key
+            headers = [(k, v) for k, v in headers if k.lower() != b"authorization"]
+            headers.append((b"authorization", f"Bearer {self.proxy.upstream_key}".encode()))
         return self.proxy.client.build_request(self.method, url, headers=headers, content=body)
 
     async def _respond(self, response: httpx.Response, check: ResponseCheck | None) -> None:
@@ -221,8 +235,25 @@ class Exchange:
         self.proxy.note(self.scope, found)
         if found and self.proxy.fail_on_violation:
             raise BadGateway.refusing(found)
+        await self._record(response, content)
         await self._start(response.status_code, response.headers.multi_items(), len(content))
         await self.send({"type": "http.response.body", "body": content})
+
+    async def _record(self, response: httpx.Response, content: bytes | None, **how: bool) -> None:
+        """Hand the answer to the recorder (before the client has all of it)."""
+        if self.capture is None:
+            return
+        request = response.request
+        auth = {"authorization": request.headers.get("authorization", "")}
+
+        async def fetch(path: str) -> object:
+            answer = await self.proxy.client.get(self.proxy.upstream + path, headers=auth)
+            answer.raise_for_status()
+            return answer.json()
+
+        await self.capture.finish(
+            response.status_code, dict(response.headers), content, fetch, **how
+        )
 
     async def _stream(
         self, response: httpx.Response, check: ResponseCheck, found: list[Violation]
@@ -236,6 +267,9 @@ class Exchange:
         try:
             async for chunk in response.aiter_raw():
                 events = reader.feed(chunk)
+                if self.capture is not None:
+                    for event in events:
+                        self.capture.event(event)  # as it passes: the recorded pacing
                 problems = [v for event in events for v in check.event(event)]
                 self.proxy.note(self.scope, problems)
                 if strict:
@@ -244,11 +278,13 @@ class Exchange:
                 else:
                     await self._more(chunk)
         except httpx.HTTPError:
+            await self._record(response, None, dropped=True)
             self.proxy.note(self.scope, check.finish(complete=False))
             if strict:
                 await self._error_event(BadGateway("The upstream cut the stream"))
             return  # the upstream dropped the stream: drop it too (unless strict)
         ending = check.finish(complete=not reader.pending)
+        await self._record(response, None, complete=not reader.pending)
         self.proxy.note(self.scope, ending)
         if ending and strict:
             await self._error_event(BadGateway.refusing(ending))
@@ -345,17 +381,46 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help="upstream read timeout (default: %(default)s)",
     )
+    parser.add_argument(
+        "--record",
+        type=Path,
+        metavar="DIR",
+        help="write what the upstream answers as fixture files in DIR (merged with what it holds)",
+    )
+    parser.add_argument(
+        "--record-key-alias",
+        default=DEFAULT_KEY_ALIAS,
+        metavar="KEY",
+        help="the key written instead of the client's (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--record-timing",
+        default="none",
+        metavar="exact|scaled:F|none",
+        help="keep stream pacing as recorded, scaled by F, or not at all (default: %(default)s)",
+    )
     parser.set_defaults(handler=handle)
 
 
 def handle(args: argparse.Namespace) -> int:
     """Serve until Ctrl-C or SIGTERM, then print the drift report."""
+    recorder = (
+        FixtureRecorder(
+            args.record,
+            upstream=args.upstream,
+            key_alias=args.record_key_alias,
+            timing=args.record_timing,
+        )
+        if args.record
+        else None
+    )
     proxy = ContractProxy(
         args.upstream,
         contract=args.contract,
         fail_on_violation=args.fail_on_violation,
         ignore_unknown_fields=args.ignore_unknown_fields,
         timeout=args.timeout,
+        recorder=recorder,
     )
     logging.basicConfig(format="wacht-mock proxy: %(message)s", stream=sys.stderr)
     stopping = threading.Event()
@@ -366,6 +431,8 @@ def handle(args: argparse.Namespace) -> int:
             f"forwarding to {proxy.upstream} (Ctrl-C to stop)",
             flush=True,
         )
+        if recorder is not None:
+            print(f"recording into {recorder.directory} as {recorder.alias}", flush=True)
         with contextlib.suppress(KeyboardInterrupt):
             stopping.wait()
     print(proxy.drift.text(), flush=True)
