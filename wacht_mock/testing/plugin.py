@@ -12,7 +12,8 @@ Fixtures:
   ``wacht_mock_config``: override them in a ``conftest.py``.
 
 Marker: ``@pytest.mark.wacht_mock(fixtures=[...], seed=..., strict=..., allow_violations=...,
-ignore_unknown_fields=...)``.
+ignore_unknown_fields=..., cassette="path")``; with ``cassette``, options ``--wacht-record`` and
+``--wacht-upstream`` say whether it is replayed or recorded (:mod:`wacht_mock.testing.cassette`).
 
 A test fails, with a message that names the request and the problem, when the mock saw a server
 error, a script that could not answer (a sequence ran out, an unscripted agent in strict mode, a
@@ -22,6 +23,7 @@ even if the client under test swallowed the error response.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Generator, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -33,11 +35,12 @@ from wacht_mock.core.server import DEFAULT_HOST, ServerThread
 from wacht_mock.service.app import create_app
 from wacht_mock.service.config import MockConfig
 from wacht_mock.service.mock import WachtMock
+from wacht_mock.testing.cassette import RECORD_MODES, UPSTREAM_VARIABLE, Cassette, CassetteProblem
 from wacht_mock.testing.handle import MockHandle, config_with
 
 MARKER = "wacht_mock"
 MARKER_OPTIONS = frozenset(
-    {"fixtures", "seed", "strict", "allow_violations", "ignore_unknown_fields"}
+    {"fixtures", "seed", "strict", "allow_violations", "ignore_unknown_fields", "cassette"}
 )
 _HANDLE = pytest.StashKey[MockHandle]()
 
@@ -50,11 +53,28 @@ class InProcessHandle(MockHandle):
         self.app: Starlette = create_app(mock)
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("wacht-mock")
+    group.addoption(
+        "--wacht-record",
+        choices=RECORD_MODES,
+        default="none",
+        help="cassettes: none replays (a miss fails), new records missing cassettes, "
+        "all records every one again (default: none)",
+    )
+    group.addoption(
+        "--wacht-upstream",
+        metavar="URL",
+        default=None,
+        help=f"the server cassettes are recorded from (default: ${UPSTREAM_VARIABLE})",
+    )
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         f"{MARKER}(fixtures=None, seed=None, strict=None, allow_violations=False, "
-        "ignore_unknown_fields=None): set up the wacht_mock fixture for this test",
+        "ignore_unknown_fields=None, cassette=None): set up the wacht_mock fixture for this test",
     )
 
 
@@ -99,12 +119,29 @@ def wacht_mock(
     request: pytest.FixtureRequest,
     wacht_mock_server: tuple[WachtMock, ServerThread],
     wacht_mock_config: MockConfig,
-) -> MockHandle:
+) -> Iterator[MockHandle]:
     """The mock, reset for this test, with a fresh tenant (``api_key``)."""
     mock, server = wacht_mock_server
-    config, allow = _marked(request, wacht_mock_config)
-    handle = MockHandle(mock, config, server.url)
-    return _attach(request, handle, allow)
+    config, allow, cassette = _marked(request, wacht_mock_config)
+    if cassette is None:
+        yield _attach(request, MockHandle(mock, config, server.url), allow)
+        return
+    with contextlib.ExitStack() as stack:
+        problem = None
+        try:
+            if cassette.records:  # the test talks to the upstream through a recording proxy
+                proxy = stack.enter_context(cassette.recording_proxy())
+                handle = MockHandle(mock, config, proxy.url)
+            else:
+                cassette.check_replayable()
+                replay = config_with(config, fixtures=[cassette.path])
+                handle = MockHandle(mock, replay, server.url)
+        except CassetteProblem as exc:
+            problem = str(exc)
+        if problem is not None:
+            pytest.fail(problem, pytrace=False)
+        handle.api_key = cassette.alias
+        yield _attach(request, handle, allow)
 
 
 @pytest.fixture
@@ -112,12 +149,16 @@ def wacht_mock_inprocess(
     request: pytest.FixtureRequest, wacht_mock_config: MockConfig
 ) -> MockHandle:
     """A mock with no socket: ``handle.app`` for ASGI, ``handle.async_client()`` for httpx."""
-    config, allow = _marked(request, wacht_mock_config)
+    config, allow, cassette = _marked(request, wacht_mock_config)
+    if cassette is not None:
+        raise pytest.UsageError(f"@pytest.mark.{MARKER}(cassette=...) needs the wacht_mock fixture")
     handle = InProcessHandle(WachtMock(config), config)
     return _attach(request, handle, allow)
 
 
-def _marked(request: pytest.FixtureRequest, base: MockConfig) -> tuple[MockConfig, bool]:
+def _marked(
+    request: pytest.FixtureRequest, base: MockConfig
+) -> tuple[MockConfig, bool, Cassette | None]:
     marker = request.node.get_closest_marker(MARKER)
     options: dict[str, Any] = dict(marker.kwargs) if marker else {}
     unknown = set(options) - MARKER_OPTIONS
@@ -127,7 +168,17 @@ def _marked(request: pytest.FixtureRequest, base: MockConfig) -> tuple[MockConfi
             f"got {sorted(unknown) or list(marker.args if marker else ())}"
         )
     allow = bool(options.pop("allow_violations", False))
-    return config_with(base, **options), allow
+    name = options.pop("cassette", None)
+    cassette = None
+    if name is not None:
+        option = request.config.getoption
+        try:
+            cassette = Cassette.for_test(
+                name, Path(request.node.path), option("wacht_record"), option("wacht_upstream")
+            )
+        except (TypeError, ValueError) as exc:
+            raise pytest.UsageError(f"@pytest.mark.{MARKER}: {exc}") from None
+    return config_with(base, **options), allow, cassette
 
 
 def _attach(request: pytest.FixtureRequest, handle: MockHandle, allow: bool) -> MockHandle:
