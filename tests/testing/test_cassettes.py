@@ -126,3 +126,41 @@ def test_recording_without_an_upstream_says_so(
     result = run(suite, "--wacht-record=new")
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*recording *cassettes/refund needs --wacht-upstream URL*"])
+
+
+def test_new_captures_what_a_cassette_lacks(suite: pytest.Pytester, upstream: ServerThread) -> None:
+    recording = ("--wacht-record=new", f"--wacht-upstream={upstream.url}")
+    run(suite, *recording).assert_outcomes(passed=1)
+    suite.makepyfile(test_user=SUITE.replace("MESSAGE", repr("refund now?")))
+    run(suite, *recording).assert_outcomes(passed=1)  # the miss went upstream, and was kept
+    text = (cassette(suite) / "agent.support-bot.yaml").read_text()
+    assert "message: refund?" in text
+    assert "message: refund now?" in text
+    upstream.stop()
+    run(suite).assert_outcomes(passed=1)
+    suite.makepyfile(test_user=SUITE.replace("MESSAGE", repr("refund?")))
+    run(suite).assert_outcomes(passed=1)
+
+
+def test_a_cassette_needs_the_socket_fixture_and_a_path(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_user="""
+import pytest
+
+@pytest.mark.wacht_mock(cassette=3)
+def test_number(wacht_mock):
+    pass
+
+@pytest.mark.wacht_mock(cassette="here")
+def test_inprocess(wacht_mock_inprocess):
+    pass
+"""
+    )
+    result = run(pytester)
+    result.assert_outcomes(errors=2)
+    result.stdout.fnmatch_lines(
+        [
+            "*cassette is a path relative to the test file, not 3*",
+            "*cassette=...) needs the wacht_mock fixture*",
+        ]
+    )

@@ -70,6 +70,15 @@ class Engine:
             finally:
                 script.record(call, reply)
 
+    def would_miss(self, call: AgentCall) -> bool:
+        """Whether `call` is a replay miss: a strict agent that nothing in its script answers.
+
+        Nothing is logged and no sequence moves (for capture on miss, which asks first).
+        """
+        with self._lock:
+            script = self.find(call.agent_name)
+            return script is not None and script.strict and not script.answers(call)
+
     def load(self, spec: Mapping[str, Any], *, source: str = "<dict>") -> None:
         """Script the agents of an `agents:` mapping, replacing their scripts.
 

@@ -152,6 +152,13 @@ class AgentScript(_PlanMaker):
             self.define(AgentDefinition())
             self._log.clear()
 
+    def answers(self, call: AgentCall) -> bool:
+        """Whether anything in the script (not the default agent) would answer `call`."""
+        with self._lock:
+            if self._side_effect is not None or self._fallback is not None:
+                return True
+            return any(rule.when.matches(call) for rule in self._rules)
+
     def pick(self, call: AgentCall, number: int) -> Choice | None:
         """For the engine: what answers call `number`, or None if nothing in the script does."""
         with self._lock:

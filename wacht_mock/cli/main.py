@@ -43,8 +43,10 @@ def _add_check(check: argparse.ArgumentParser) -> None:
 
 def _add_proxy(proxy: argparse.ArgumentParser) -> None:
     from wacht_mock.proxy import server as contract_proxy
+    from wacht_mock.testing.replay import MockReplay
 
     contract_proxy.add_arguments(proxy)
+    proxy.set_defaults(replay_factory=MockReplay.of)  # --record-missing answers from a mock
 
 
 def _add_serve(serve: argparse.ArgumentParser) -> None:

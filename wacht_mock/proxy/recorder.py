@@ -21,7 +21,7 @@ import re
 import tempfile
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -77,8 +77,10 @@ class FixtureRecorder:
         upstream: str,
         key_alias: str = DEFAULT_KEY_ALIAS,
         timing: str = "none",
+        on_write: Callable[[list[Path]], None] | None = None,
     ) -> None:
         self.directory = Path(directory)
+        self.on_write = on_write
         self.scrubber = Scrubber(key_alias)
         self.alias = key_alias
         self.timing = parse_timing(timing)
@@ -151,7 +153,8 @@ class FixtureRecorder:
             rules[key] = [reply]
 
     def write(self) -> None:
-        """Write every file (atomically, each in one go)."""
+        """Write every file (atomically, each in one go); ``on_write`` hears which changed."""
+        changed: list[Path] = []
         with self._lock:
             if self._contexts:
                 contexts = [
@@ -159,12 +162,14 @@ class FixtureRecorder:
                     for _, c in sorted(self._contexts.items(), key=lambda i: _id_order(i[0]))
                 ]
                 document: dict[str, Any] = {"deployments": {self.alias: {"contexts": contexts}}}
-                self._write(f"deployment.{self.alias}.yaml", document)
+                changed += self._write(f"deployment.{self.alias}.yaml", document)
             for name, agent in sorted(self._agents.items()):
                 rules = [_rule(key, replies) for key, replies in sorted(agent.rules.items())]
                 document = {"agents": {name: {"strict": True, "rules": rules}}}
-                self._write(f"agent.{_slug(name)}.yaml", document)
+                changed += self._write(f"agent.{_slug(name)}.yaml", document)
             self.written += 1
+        if changed and self.on_write is not None:
+            self.on_write(changed)
 
     # -- internals --------------------------------------------------------------------------
 
@@ -173,15 +178,16 @@ class FixtureRecorder:
         RecordedContext.model_validate(document)  # the shape the mock reads
         return document
 
-    def _write(self, name: str, document: dict[str, Any]) -> None:
+    def _write(self, name: str, document: dict[str, Any]) -> list[Path]:
         text = dump_yaml(self.scrubber.value(document), self._provenance())
         target = self.directory / name
         if target.exists() and target.read_text("utf-8") == text:
-            return
+            return []
         handle, temporary = tempfile.mkstemp(dir=self.directory, prefix=f".{name}.")
         with os.fdopen(handle, "w", encoding="utf-8") as file:
             file.write(text)
         os.replace(temporary, target)
+        return [target]
 
     def _provenance(self) -> list[str]:
         day = dt.datetime.now(dt.UTC).date().isoformat()

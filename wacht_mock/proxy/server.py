@@ -20,16 +20,18 @@ import argparse
 import contextlib
 import json
 import logging
+import os
 import signal
 import sys
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import Protocol
 from urllib.parse import urlsplit
 
 import httpx
 import uvicorn
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from wacht_mock._version import __version__
 from wacht_mock.contract.drift import DriftReport
@@ -65,6 +67,8 @@ HOP_BY_HOP = frozenset(
 )
 DEFAULT_TIMEOUT = 60.0
 CONTROL = PREFIX + "/"
+KEY_VARIABLE = "WACHT_API_KEY"
+"""The upstream's key when the proxy sends its own (``--record-missing``)."""
 """A mock upstream's control API: forwarded, but neither validated nor journaled."""
 
 
@@ -78,6 +82,16 @@ class BadGateway(ApiError):
         shown = "; ".join(map(str, violations[:3]))
         more = f" (and {len(violations) - 3} more)" if len(violations) > 3 else ""
         return cls(f"The upstream response breaks the contract: {shown}{more}")
+
+
+class Replay(Protocol):
+    """What answers before the upstream (capture on miss): the proxy forwards, and records,
+    only the requests it ``misses``."""
+
+    @property
+    def app(self) -> ASGIApp: ...
+
+    def misses(self, method: str, path: str, headers: Mapping[str, str], body: bytes) -> bool: ...
 
 
 class ContractProxy:
@@ -94,6 +108,7 @@ class ContractProxy:
         timeout: float = DEFAULT_TIMEOUT,
         recorder: FixtureRecorder | None = None,
         upstream_key: str | None = None,
+        replay: Replay | None = None,
     ) -> None:
         parts = urlsplit(upstream)
         if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -106,6 +121,7 @@ class ContractProxy:
         self.drift = DriftReport()
         self.recorder = recorder
         self.upstream_key = upstream_key
+        self.replay = replay
         if recorder is not None and upstream_key:
             recorder.learn_key(upstream_key)
         self._client: httpx.AsyncClient | None = None
@@ -185,6 +201,10 @@ class Exchange:
                 self.method, self.path, query=self.query, headers=headers, body=body
             ),
         )
+        replay = self.proxy.replay
+        if replay is not None and not replay.misses(self.method, self.path, headers, body):
+            await replay.app(self.scope, _once(body, self.receive), self.send)
+            return
         if self.proxy.recorder is not None and not self.path.startswith(CONTROL):
             self.capture = self.proxy.recorder.capture(self.method, self.path, headers, body)
         try:
@@ -323,6 +343,20 @@ class Exchange:
         await self.send({"type": "http.response.start", "status": status, "headers": kept})
 
 
+def _once(body: bytes, then: Receive) -> Receive:
+    """A ``receive`` that hands over a body already read, then what the client sends next."""
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if sent:
+            return await then()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return receive
+
+
 def _headers(raw: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
     return {name.decode("latin-1"): value.decode("latin-1") for name, value in raw}
 
@@ -399,6 +433,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="exact|scaled:F|none",
         help="keep stream pacing as recorded, scaled by F, or not at all (default: %(default)s)",
     )
+    parser.add_argument(
+        "--record-missing",
+        action="store_true",
+        help="with --record: answer from the recording in DIR; forward (and record) only the "
+        f"executions it lacks, with ${KEY_VARIABLE} as the upstream's key",
+    )
     parser.set_defaults(handler=handle)
 
 
@@ -414,6 +454,13 @@ def handle(args: argparse.Namespace) -> int:
         if args.record
         else None
     )
+    replay = None
+    if args.record_missing:
+        factory = getattr(args, "replay_factory", None)
+        if recorder is None or factory is None:
+            raise ValueError("--record-missing goes with --record DIR")
+        replay = factory(args.record)
+        recorder.on_write = replay.recorded
     proxy = ContractProxy(
         args.upstream,
         contract=args.contract,
@@ -421,6 +468,8 @@ def handle(args: argparse.Namespace) -> int:
         ignore_unknown_fields=args.ignore_unknown_fields,
         timeout=args.timeout,
         recorder=recorder,
+        upstream_key=os.environ.get(KEY_VARIABLE) if replay else None,
+        replay=replay,
     )
     logging.basicConfig(format="wacht-mock proxy: %(message)s", stream=sys.stderr)
     stopping = threading.Event()

@@ -85,6 +85,15 @@ class ExecutionService:
         updated = self.store.record_execution(deployment_id, context_id, turns, state)
         return Execution(execution_id, conversation_id, message_id, status, reply, updated)
 
+    def would_miss(self, deployment_id: str, context_id: str, request: ExecuteRequest) -> bool:
+        """Whether executing ``request`` would be a replay miss (nothing runs, nothing moves)."""
+        try:
+            context = self.store.get(deployment_id, context_id)
+            history = self.store.turns(deployment_id, context_id)
+        except ApiError:
+            return False
+        return self.engine.would_miss(_call(request, context, history))
+
     def _respond(self, call: AgentCall) -> RenderedReply:
         try:
             return self.engine.respond(call)

@@ -2,11 +2,11 @@
 
 ``@pytest.mark.wacht_mock(cassette="cassettes/checkout")`` names a folder next to the test file.
 ``pytest --wacht-record=none`` (the default) replays it and fails the test on a request it does
-not hold; ``new`` records the cassettes that do not exist yet (and replays the others); ``all``
-records every cassette again. Recording sends the test's requests through a recording
-:class:`~wacht_mock.proxy.server.ContractProxy` to ``--wacht-upstream`` (or
-``$WACHT_UPSTREAM``), with ``$WACHT_API_KEY`` as the upstream's key; the test itself only ever
-holds the key alias.
+not hold; ``new`` records what is missing (a whole cassette that does not exist yet, or, in one
+that does, the executions it lacks: capture on miss); ``all`` records every cassette again.
+Recording sends the test's requests through a recording
+:class:`~wacht_mock.proxy.server.ContractProxy` to ``--wacht-upstream`` (or ``$WACHT_UPSTREAM``),
+with ``$WACHT_API_KEY`` as the upstream's key; the test itself only ever holds the key alias.
 """
 
 from __future__ import annotations
@@ -17,12 +17,12 @@ from pathlib import Path
 
 from wacht_mock.core.cassette import DEFAULT_KEY_ALIAS
 from wacht_mock.proxy.recorder import FixtureRecorder
-from wacht_mock.proxy.server import ContractProxy, ProxyThread
+from wacht_mock.proxy.server import KEY_VARIABLE, ContractProxy, ProxyThread
+from wacht_mock.testing.replay import MockReplay
 
 RECORD_MODES = ("none", "new", "all")
 RECORDED_FILES = ("deployment.*.yaml", "agent.*.yaml")
 UPSTREAM_VARIABLE = "WACHT_UPSTREAM"
-KEY_VARIABLE = "WACHT_API_KEY"
 
 
 class CassetteProblem(Exception):
@@ -59,6 +59,11 @@ class Cassette:
         """Whether this run records (``all``, or ``new`` and nothing recorded yet)."""
         return self.mode == "all" or (self.mode == "new" and not self.exists)
 
+    @property
+    def captures_missing(self) -> bool:
+        """Whether this run replays, sending what the cassette lacks to the upstream."""
+        return self.mode == "new" and self.exists and bool(self.upstream)
+
     def check_replayable(self) -> None:
         if not self.exists:
             raise CassetteProblem(
@@ -66,8 +71,10 @@ class Cassette:
                 "pytest --wacht-record=new --wacht-upstream URL (or $WACHT_UPSTREAM)"
             )
 
-    def recording_proxy(self) -> ProxyThread:
-        """A recording proxy to the upstream, not started; an ``all`` run starts afresh."""
+    def recording_proxy(self, replay: MockReplay | None = None) -> ProxyThread:
+        """A recording proxy to the upstream, not started; an ``all`` run starts afresh.
+
+        With ``replay``, the mock answers first and only its misses go to the upstream."""
         if not self.upstream:
             raise CassetteProblem(
                 f"recording {self.path} needs --wacht-upstream URL (or ${UPSTREAM_VARIABLE})"
@@ -76,6 +83,12 @@ class Cassette:
             for pattern in RECORDED_FILES:
                 for path in self.path.glob(pattern):
                     path.unlink()
-        recorder = FixtureRecorder(self.path, upstream=self.upstream, key_alias=self.alias)
+        recorder = FixtureRecorder(
+            self.path,
+            upstream=self.upstream,
+            key_alias=self.alias,
+            on_write=replay.recorded if replay else None,
+        )
         key = os.environ.get(KEY_VARIABLE) or None
-        return ProxyThread(ContractProxy(self.upstream, recorder=recorder, upstream_key=key))
+        proxy = ContractProxy(self.upstream, recorder=recorder, upstream_key=key, replay=replay)
+        return ProxyThread(proxy)

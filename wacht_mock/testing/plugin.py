@@ -37,6 +37,7 @@ from wacht_mock.service.config import MockConfig
 from wacht_mock.service.mock import WachtMock
 from wacht_mock.testing.cassette import RECORD_MODES, UPSTREAM_VARIABLE, Cassette, CassetteProblem
 from wacht_mock.testing.handle import MockHandle, config_with
+from wacht_mock.testing.replay import MockReplay
 
 MARKER = "wacht_mock"
 MARKER_OPTIONS = frozenset(
@@ -132,6 +133,10 @@ def wacht_mock(
             if cassette.records:  # the test talks to the upstream through a recording proxy
                 proxy = stack.enter_context(cassette.recording_proxy())
                 handle = MockHandle(mock, config, proxy.url)
+            elif cassette.captures_missing:  # the mock answers, the upstream what it lacks
+                handle = MockHandle(mock, config_with(config, fixtures=[cassette.path]))
+                proxy = stack.enter_context(cassette.recording_proxy(MockReplay(mock)))
+                handle.url = proxy.url
             else:
                 cassette.check_replayable()
                 replay = config_with(config, fixtures=[cassette.path])
