@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from tests.helpers import auth
+from wacht_mock.cli.main import main
 from wacht_mock.core.cassette import DEFAULT_KEY_ALIAS
 from wacht_mock.core.clock import FrozenClock
 from wacht_mock.core.server import ServerThread
@@ -317,3 +318,42 @@ def test_timing_modes(text: str, factor: float | None) -> None:
 def test_bad_timing_modes_are_refused(text: str) -> None:
     with pytest.raises(ValueError, match="--record-timing is exact, scaled:F"):
         parse_timing(text)
+
+
+def test_bad_requests_pass_through_and_are_not_recorded(
+    upstream: ServerThread, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    recorder = FixtureRecorder(tmp_path, upstream=upstream.url)
+    with (
+        ProxyThread(ContractProxy(upstream.url, recorder=recorder)) as proxy,
+        httpx.Client(base_url=proxy.url, headers=auth(SECRET)) as client,
+    ):
+        broken = client.post(
+            COLLECTION, content=b"{not json", headers={"content-type": "application/json"}
+        )
+        made = client.post(COLLECTION, json={"title": "Kept"}).json()
+        unknown = client.post(f"{COLLECTION}/0/execute", json=execute("new_message", "hi"))
+        bad = client.post(
+            f"{COLLECTION}/{made['id']}/execute",
+            content=b"[",
+            headers={"content-type": "application/json"},
+        )
+    assert (broken.status_code, unknown.status_code, bad.status_code) == (400, 404, 400)
+    assert broken.json()["errors"][0]["message"].startswith("Request body is not valid JSON")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"deployment.{DEFAULT_KEY_ALIAS}.yaml"]
+    assert "could not record" not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("option", "problem"),
+    [
+        (["--record-timing", "fast"], "--record-timing is exact, scaled:F (F >= 0) or none"),
+        (["--record-key-alias", "recorded"], "a key alias is a well-formed test key"),
+    ],
+)
+def test_bad_recording_options_are_usage_errors(
+    tmp_path: Path, option: list[str], problem: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    arguments = ["proxy", "--upstream", "http://127.0.0.1:9", "--record", str(tmp_path), *option]
+    assert main(arguments) == 2
+    assert problem in capsys.readouterr().err

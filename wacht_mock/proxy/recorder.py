@@ -246,7 +246,8 @@ class Capture:
         self.method = method
         self.context_id = context_id
         self.sub = sub
-        self.request = _json(body)
+        self.body = body
+        self.request: Any = None
         self.started = time.monotonic()
         self.events: list[tuple[float, SseEvent]] = []
 
@@ -265,7 +266,11 @@ class Capture:
         dropped: bool = False,
     ) -> None:
         """Record the answer (``content`` None for a stream); problems are logged, not raised."""
+        failed = status >= 400 and not (self.sub == "/execute" and _is_fault(status))
+        if failed:
+            return  # the mock gives the same answer to the same bad request by itself
         try:
+            self.request = _json(self.body)  # read once the upstream accepted it
             if self.sub == "/execute":
                 await self._execution(status, headers, content, fetch, complete, dropped)
             else:
@@ -309,9 +314,8 @@ class Capture:
         agent, kind, message = _execute_request(self.request)
         assert self.context_id is not None
         if status >= 400:
-            if status in FAULT_STATUSES or status >= 500:
-                reply = _http_fault(status, headers, content or b"")
-                self.recorder.reply(agent, (self.context_id, kind, message or ""), reply)
+            reply = _http_fault(status, headers, content or b"")
+            self.recorder.reply(agent, (self.context_id, kind, message or ""), reply)
             return
         if content is not None:
             answer = _json(content)
@@ -420,6 +424,10 @@ def _reply(answer: Any, context: Any, turns: list[dict[str, Any]]) -> dict[str, 
     elif status == "completed":
         reply["status"] = "completed"
     return reply
+
+
+def _is_fault(status: int) -> bool:
+    return status in FAULT_STATUSES or status >= 500
 
 
 def _http_fault(status: int, headers: Mapping[str, str], content: bytes) -> dict[str, Any]:
