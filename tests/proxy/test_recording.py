@@ -357,3 +357,31 @@ def test_bad_recording_options_are_usage_errors(
     arguments = ["proxy", "--upstream", "http://127.0.0.1:9", "--record", str(tmp_path), *option]
     assert main(arguments) == 2
     assert problem in capsys.readouterr().err
+
+
+def test_a_reply_is_recorded_even_when_the_history_cannot_be_read(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = create_app(upstream_mock())
+
+    async def no_history(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"].endswith("/messages"):
+            await send({"type": "http.response.start", "status": 500, "headers": []})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        await app(scope, receive, send)
+
+    with ServerThread(no_history) as server:
+        recorder = FixtureRecorder(tmp_path, upstream=server.url)
+        with (
+            ProxyThread(ContractProxy(server.url, recorder=recorder)) as proxy,
+            httpx.Client(base_url=proxy.url, headers=auth(SECRET)) as client,
+        ):
+            made = client.post(COLLECTION, json={"title": "Orders"}).json()
+            client.post(
+                f"{COLLECTION}/{made['id']}/execute", json=execute("new_message", "refund?")
+            )
+    text = (tmp_path / "agent.support-bot.yaml").read_text()
+    assert "text: Refund for Orders started." in text
+    assert "result:" not in text  # the tool's result lives in the history it could not read
+    assert "recorded without the context's history" in caplog.text

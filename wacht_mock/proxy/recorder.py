@@ -21,7 +21,7 @@ import re
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -231,6 +231,10 @@ _CONTEXT_FIELDS = (
 )
 
 
+Fetch = Callable[[str], Awaitable[Any]]
+"""``async (path) -> parsed JSON``: a GET to the upstream with the request's credentials."""
+
+
 class Capture:
     """One exchange being recorded: the request, stream events as they pass, then the answer."""
 
@@ -322,10 +326,7 @@ class Capture:
             fault = None
         else:
             answer, fault = self._stream_answer(complete, dropped)
-        context = await fetch(f"{COLLECTION}/{self.context_id}")
-        self.recorder.seen(context)
-        turns = await _all_turns(fetch, self.context_id)
-        self.recorder.history(self.context_id, turns, whole=True)
+        context, turns = await self._afterwards(fetch, self.context_id)
         reply = _reply(answer, context, turns)
         if content is None:
             reply["chunking"] = [
@@ -336,6 +337,21 @@ class Capture:
         if fault is not None:
             reply["fault"] = fault
         self.recorder.reply(agent, (self.context_id, kind, message or ""), reply)
+
+    async def _afterwards(self, fetch: Fetch, context_id: str) -> tuple[Any, list[Any]]:
+        """The context and its history after the execution (tool results, the ask, the state).
+
+        Without them (an upstream that does not answer these reads) the reply is still recorded.
+        """
+        try:
+            context = await fetch(f"{COLLECTION}/{context_id}")
+            turns = await _all_turns(fetch, context_id)
+        except (ValueError, KeyError, TypeError, httpx.HTTPError) as exc:
+            logger.warning("recorded without the context's history (%s): %r", context_id, exc)
+            return None, []
+        self.recorder.seen(context)
+        self.recorder.history(context_id, turns, whole=True)
+        return context, turns
 
     def _stream_answer(self, complete: bool, dropped: bool) -> tuple[Any, dict[str, Any] | None]:
         """The message_end body, or (for a broken stream) a body made of what came, and a fault."""
@@ -359,10 +375,6 @@ class Capture:
             mode = "drop" if dropped or not complete else "cut"
             fault = {"mode": mode, "after_events": len(names)}
         return answer, fault
-
-
-Fetch = Any
-"""``async (path) -> parsed JSON``: a GET to the upstream with the request's credentials."""
 
 
 async def _all_turns(fetch: Fetch, context_id: str) -> list[dict[str, Any]]:
