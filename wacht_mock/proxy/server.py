@@ -67,9 +67,9 @@ HOP_BY_HOP = frozenset(
 )
 DEFAULT_TIMEOUT = 60.0
 CONTROL = PREFIX + "/"
+"""A mock upstream's control API: forwarded, but neither validated nor journaled."""
 KEY_VARIABLE = "WACHT_API_KEY"
 """The upstream's key when the proxy sends its own (``--record-missing``)."""
-"""A mock upstream's control API: forwarded, but neither validated nor journaled."""
 
 
 class BadGateway(ApiError):

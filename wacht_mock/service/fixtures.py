@@ -54,10 +54,10 @@ class Generate(BaseModel):
 
 
 def _recorded(value: Any) -> str:
-    has_id = isinstance(value, dict | RecordedContext) and (
-        "id" in value if isinstance(value, dict) else True
-    )
-    return "recorded" if has_id else "new"
+    """A context written with its ``id`` was recorded; one without is made when loaded."""
+    if isinstance(value, RecordedContext) or (isinstance(value, dict) and "id" in value):
+        return "recorded"
+    return "new"
 
 
 FixtureContext = Annotated[
