@@ -122,17 +122,28 @@ def test_the_same_create_gets_the_recorded_id_once(server: ServerThread) -> None
     assert twice.json()["id"] not in (FOUND, CREATED, other["id"])
 
 
+def streamed(http: httpx.Client, url: str, body: object) -> tuple[bytes, list[float]]:
+    started = time.monotonic()
+    arrivals, raw = [], b""
+    with http.stream("POST", url, json=body) as stream:
+        for chunk in stream.iter_raw():
+            raw += chunk
+            arrivals += [time.monotonic() - started] * chunk.count(b"\n\n")
+    return raw, arrivals
+
+
 def test_a_recorded_stream_keeps_its_chunks_and_pacing(server: ServerThread) -> None:
     body = {"agent_name": "support-bot", "execution_type": {"stream": {"message": "Stream it"}}}
+    planned = [0.05, 0.15, 0.25, 0.35, 0.45]
+    worst = []
     with client(server) as http:
         created = http.post("/ai/execution-contexts", json={"title": "Created in the session"})
-        started = time.monotonic()
-        arrivals, raw = [], b""
         url = f"/ai/execution-contexts/{created.json()['id']}/execute"
-        with http.stream("POST", url, json=body) as stream:
-            for chunk in stream.iter_raw():
-                raw += chunk
-                arrivals += [time.monotonic() - started] * chunk.count(b"\n\n")
+        for _ in range(3):  # a shared machine can delay any one run; the pacing must hold in one
+            raw, arrivals = streamed(http, url, body)
+            worst.append(max(abs(a - p) for a, p in zip(arrivals, planned, strict=True)))
+            if worst[-1] < 0.02:
+                break
     events, _ = read_events(raw)
     assert [e.event for e in events] == [
         "message_start",
@@ -146,8 +157,7 @@ def test_a_recorded_stream_keeps_its_chunks_and_pacing(server: ServerThread) -> 
         '{"text":"two "}',
         '{"text":"three"}',
     ]
-    for arrived, planned in zip(arrivals, [0.05, 0.15, 0.25, 0.35, 0.45], strict=True):
-        assert abs(arrived - planned) < 0.04
+    assert min(worst) < 0.02, worst
 
 
 def test_a_request_never_recorded_is_a_404_naming_the_closest_recording(
