@@ -14,7 +14,7 @@ import httpx
 import pytest
 import yaml
 
-from tests.helpers import auth
+from tests.helpers import auth, pacing_error
 from wacht_mock.cli.main import main
 from wacht_mock.core.cassette import DEFAULT_KEY_ALIAS
 from wacht_mock.core.clock import FrozenClock
@@ -190,9 +190,8 @@ def test_exact_timing_replays_the_pacing_within_20_ms(
     assert len(timing) == len(recorded["arrivals"]) == 7  # start, 4 deltas, a tool call, end
     assert timing[4] - timing[0] > 0.3  # four chunk delays of 0.08 s, as the upstream paced them
     worst = []
-    for _ in range(3):  # a shared machine can delay any one run; the pacing must hold in one
-        arrivals = replay(tmp_path)["arrivals"]
-        worst.append(max(abs(at - planned) for at, planned in zip(arrivals, timing, strict=True)))
+    for _ in range(5):  # a shared machine can delay any one run; the pacing must hold in one
+        worst.append(pacing_error(replay(tmp_path)["arrivals"], timing))
         if worst[-1] < 0.02:
             break
     assert min(worst) < 0.02, worst
