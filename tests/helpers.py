@@ -1,4 +1,4 @@
-"""What many tests need: the test keys and their Authorization header."""
+"""What many tests need: the test keys and their Authorization header, stream pacing."""
 
 from __future__ import annotations
 
@@ -8,3 +8,10 @@ OTHER_KEY = "wk_test_beta"
 
 def auth(key: str = KEY) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
+
+
+def pacing_error(arrivals: list[float], planned: list[float]) -> float:
+    """How far the events came from their planned offsets, the start allowed 30 ms more."""
+    start = max(0.0, abs(arrivals[0] - planned[0]) - 0.03)
+    moved = [(a - arrivals[0]) - (p - planned[0]) for a, p in zip(arrivals, planned, strict=True)]
+    return max(start, *map(abs, moved))

@@ -6,7 +6,8 @@ import wacht_mock
 
 PUBLIC = {
     *("AgentCall", "AgentScript", "ApiError", "CheckOptions", "CheckReport", "Clock"),
-    *("ContractProxy", "ContractValidator", "DriftReport", "Engine", "FrozenClock"),
+    *("ContractProxy", "ContractValidator", "DriftReport", "Engine", "FixtureRecorder"),
+    "FrozenClock",
     *("HttpFault", "InvalidScript", "MockConfig", "MockHandle", "ProxyThread", "Reply"),
     *("ScriptError", "ServerThread", "StreamFault", "SystemClock", "ToolCall", "Usage"),
     *("Violation", "WachtMock", "__version__", "contract_path", "contract_schema"),

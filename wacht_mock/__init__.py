@@ -25,6 +25,7 @@ from wacht_mock.contract.violations import Violation
 from wacht_mock.core.clock import Clock, FrozenClock, SystemClock
 from wacht_mock.core.errors import ApiError
 from wacht_mock.core.server import ServerThread
+from wacht_mock.proxy.recorder import FixtureRecorder
 from wacht_mock.proxy.server import ContractProxy, ProxyThread
 from wacht_mock.service.app import create_app
 from wacht_mock.service.config import MockConfig
@@ -42,6 +43,7 @@ __all__ = [
     "ContractValidator",
     "DriftReport",
     "Engine",
+    "FixtureRecorder",
     "FrozenClock",
     "HttpFault",
     "InvalidScript",

@@ -72,7 +72,7 @@ def test_timing_and_chunking_from_yaml() -> None:
 def test_bad_chunking_is_refused(chunking: object) -> None:
     with pytest.raises(
         InvalidScript,
-        match=r"agents.bot.reply.chunking: must be \"word\", \"char\" or a positive int",
+        match=r"agents.bot.reply.chunking: must be \"word\", \"char\", a positive int or a list",
     ):
         Engine().agent("bot").reply({"text": "x", "chunking": chunking})
 

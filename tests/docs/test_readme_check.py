@@ -89,7 +89,7 @@ def test_the_python_examples_print_what_the_readme_shows(marker: str) -> None:
 
 
 def test_the_proxy_example_prints_what_the_readme_shows(live_server: ServerThread) -> None:
-    (block,) = blocks("python", "ContractProxy(")
+    (block,) = blocks("python", "proxy.drift.items()")
     assert block.expected is not None
     code = block.code.replace(DEFAULT_URL, live_server.url)
     assert matches(json_values(block.expected), json_values(printed(code)))

@@ -27,6 +27,7 @@ from .kinds import Exhaustion, ReplyStatus, StopReason, StreamFaultMode
 from .loader import load_agents_file
 from .matching import When
 from .rendered import RenderedReply, RenderedToolCall
+from .replay import ReplayMiss
 from .reply import NO_RESULT, Reply, ToolCall
 from .script import AgentScript, RuleBuilder, SideEffect, Tenant
 from .usage import Usage
@@ -50,6 +51,7 @@ __all__ = [
     "NoRuleMatched",
     "RenderedReply",
     "RenderedToolCall",
+    "ReplayMiss",
     "Reply",
     "ReplyLike",
     "ReplyStatus",

@@ -65,13 +65,14 @@ def build_reply(spec: ReplySpec, path: str) -> Reply:
             latency=spec.latency,
             chunk_delay=spec.chunk_delay,
             chunking=spec.chunking,
+            timing=spec.timing,
             fault=_fault(spec.fault),
         )
 
 
 def _agent(spec: AgentSpec, path: str) -> AgentDefinition:
     rules = tuple(_rule(rule, f"{path}.rules[{i}]") for i, rule in enumerate(spec.rules))
-    return AgentDefinition(rules, _plan(spec, path))
+    return AgentDefinition(rules, _plan(spec, path), strict=spec.strict)
 
 
 def _rule(spec: RuleSpec, path: str) -> Rule:

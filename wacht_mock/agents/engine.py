@@ -17,6 +17,7 @@ from .loader import load_agents_file
 from .plans import AgentDefinition, Choice
 from .rendered import RenderedReply
 from .rendering import render
+from .replay import ReplayMiss
 from .script import AgentScript, Tenant
 from .seeding import new_faker, reseed
 
@@ -93,6 +94,13 @@ class Engine:
             finally:
                 script.record(call, reply, tenant)
 
+    def would_miss(self, call: AgentCall, tenant: Tenant = None) -> bool:
+        """Whether `call` of `tenant` is a replay miss: a strict agent that nothing in its
+        script answers. Nothing is logged and no sequence moves (for capture on miss)."""
+        with self._lock:
+            script = self.find(call.agent_name, tenant)
+            return script is not None and script.strict and not script.answers(call)
+
     def load(
         self, spec: Mapping[str, Any], *, source: str = "<dict>", tenant: Tenant = None
     ) -> None:
@@ -139,13 +147,15 @@ class Engine:
     def _reply(
         self, script: AgentScript, call: AgentCall, number: int, tenant: Tenant
     ) -> RenderedReply:
-        choice = script.pick(call, number, tenant) or self._unmatched(script)
+        choice = script.pick(call, number, tenant) or self._unmatched(script, call)
         faker = reseed(self._faker, self.seed, call.agent_name, number)
         if choice.reply is None:
             return default_reply(call, faker, choice.source)
         return render(choice.reply, call, faker, choice.source)
 
-    def _unmatched(self, script: AgentScript) -> Choice:
+    def _unmatched(self, script: AgentScript, call: AgentCall) -> Choice:
+        if script.strict:
+            raise ReplayMiss(script.name, call, script.rules)
         scripted = script.is_scripted
         if self.strict:
             raise NoRuleMatched(script.name) if scripted else AgentNotScripted(script.name)

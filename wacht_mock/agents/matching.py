@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, fields
-from typing import Any, get_type_hints
+from typing import Any, get_args, get_type_hints
 
-from .call import AgentCall
+from .call import AgentCall, CallKind
 from .errors import InvalidScript
 
 
@@ -57,6 +57,14 @@ def _turn(call: AgentCall) -> int:
     return call.turn
 
 
+def _kind(call: AgentCall) -> str:
+    return call.kind
+
+
+def _context_id(call: AgentCall) -> str:
+    return call.context.id
+
+
 def _matcher(
     subject: Callable[[AgentCall], Any], test: Callable[[Any, Any], bool], says: str
 ) -> Any:
@@ -84,6 +92,8 @@ class When:
         _instructions, _contains, "system_instructions contain"
     )
     turn: int | None = _matcher(_turn, _equals, "turn is")
+    kind: CallKind | None = _matcher(_kind, _equals, "kind is")
+    context_id: str | None = _matcher(_context_id, _equals, "context_id is")
 
     def __post_init__(self) -> None:
         if not any(True for _ in self.given()):
@@ -91,6 +101,8 @@ class When:
         _check_regex(self.message_regex)
         if self.turn is not None and self.turn < 1:
             raise InvalidScript.at("turn", "turns are numbered from 1")
+        if self.kind is not None and self.kind not in get_args(CallKind):
+            raise InvalidScript.at("kind", f"must be one of {', '.join(get_args(CallKind))}")
 
     def given(self) -> Iterator[tuple[str, Any]]:
         """The matchers in use, as (name, expected value)."""
@@ -106,6 +118,12 @@ class When:
     def describe(self) -> str:
         """A short text for the journal, e.g. "message contains 'refund'"."""
         return " and ".join(_TESTS[name].describe(value) for name, value in self.given())
+
+    def holding(self, call: AgentCall) -> Iterator[tuple[str, Any, Any, bool]]:
+        """Each matcher in use: (name, expected, what the call has, whether it holds)."""
+        for name, value in self.given():
+            matcher = _TESTS[name]
+            yield name, value, matcher.subject(call), matcher.test(call, value)
 
 
 _TESTS: dict[str, _Matcher] = {spec.name: spec.metadata["matcher"] for spec in fields(When)}

@@ -71,7 +71,11 @@ class Rule:
 
 @dataclass(frozen=True)
 class AgentDefinition:
-    """A whole agent script as written in a file: rules, then a fallback plan."""
+    """A whole agent script as written in a file: rules, then a fallback plan.
+
+    `strict`: a call nothing answers is a replay miss (recorded replies), not the default agent.
+    """
 
     rules: tuple[Rule, ...] = ()
     fallback: Plan | None = None
+    strict: bool = False

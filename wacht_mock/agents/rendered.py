@@ -45,6 +45,7 @@ class RenderedReply:
     chunking: Chunking
     fault: Fault | None
     source: str
+    timing: tuple[float, ...] | None = None
 
     def chunks(self) -> tuple[str, ...]:
         """The text cut into stream chunks; they concatenate back to `text`."""

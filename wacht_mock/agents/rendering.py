@@ -43,6 +43,7 @@ def render(reply: Reply, call: AgentCall, faker: Faker, source: str) -> Rendered
         chunking=reply.chunking,
         fault=reply.fault,
         source=source,
+        timing=None if reply.timing is None else tuple(reply.timing),
     )
 
 

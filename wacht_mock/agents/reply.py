@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypedDict
@@ -65,6 +66,9 @@ class ToolCall:
 class Reply:
     """What an agent says in one turn; `text`, `reasoning`, `ask` are templates.
 
+    `timing`, for a stream: each event's offset in seconds from the request (as recorded);
+    it replaces `latency` and `chunk_delay`.
+
     Derived when not given: the text (the `ask`, else the structured output as
     compact JSON with sorted keys, else empty), the usage (word counts), the stop
     reason (`user_input` with an `ask`; `tool_use` with tool calls lacking results
@@ -85,11 +89,16 @@ class Reply:
     latency: float = 0.0
     chunk_delay: float = 0.0
     chunking: Chunking = "word"
+    timing: Sequence[float] | None = None
     fault: Fault | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "tool_calls", tuple(self.tool_calls))
         object.__setattr__(self, "fault", as_fault(self.fault))
+        if isinstance(self.chunking, list):
+            object.__setattr__(self, "chunking", tuple(self.chunking))
+        if self.timing is not None:
+            object.__setattr__(self, "timing", tuple(self.timing))
         for name in ("text", "reasoning", "ask"):
             with at(name):
                 check_template(getattr(self, name))
@@ -111,6 +120,7 @@ class ReplyFields(TypedDict, total=False):
     latency: float
     chunk_delay: float
     chunking: Chunking
+    timing: Sequence[float] | None
     fault: Fault | None
 
 
@@ -120,6 +130,9 @@ def _check_options(reply: Reply) -> None:
             raise InvalidScript.at(name, "must be 0 or more seconds")
     with at("chunking"):
         check_chunking(reply.chunking)
+    timing = reply.timing or ()
+    if any(b < a for a, b in itertools.pairwise(timing)) or any(t < 0 for t in timing):
+        raise InvalidScript.at("timing", "offsets are seconds from the request, never decreasing")
     if reply.stop_reason is not None and reply.stop_reason not in STOP_REASONS:
         raise InvalidScript.at("stop_reason", f"must be one of {', '.join(STOP_REASONS)}")
     _check_status(reply.status, reply.ask)

@@ -94,6 +94,7 @@ class AgentScript(_PlanMaker):
         self._rules: list[Rule] = []
         self._fallback: Plan | None = None
         self._side_effect: SideEffect | None = None
+        self._strict = False
         self._runs: dict[Tenant, _Run] = {}
 
     def when(self, **matchers: Any) -> RuleBuilder:
@@ -164,6 +165,18 @@ class AgentScript(_PlanMaker):
         with self._lock:
             return bool(self._rules) or self._fallback is not None or self._side_effect is not None
 
+    @property
+    def strict(self) -> bool:
+        """Whether a call nothing answers is a replay miss (a script of recorded replies)."""
+        with self._lock:
+            return self._strict
+
+    @property
+    def rules(self) -> tuple[Rule, ...]:
+        """The rules, in the order they are tried."""
+        with self._lock:
+            return tuple(self._rules)
+
     def define(self, definition: AgentDefinition) -> None:
         """Replace the whole script (not the call logs) with one read from a file; every
         tenant's sequences start over."""
@@ -171,6 +184,7 @@ class AgentScript(_PlanMaker):
             self._rules = list(definition.rules)
             self._fallback = definition.fallback
             self._side_effect = None
+            self._strict = definition.strict
             for run in self._runs.values():
                 run.positions.clear()
 
@@ -179,6 +193,13 @@ class AgentScript(_PlanMaker):
         with self._lock:
             self.define(AgentDefinition())
             self._runs.clear()
+
+    def answers(self, call: AgentCall) -> bool:
+        """Whether anything in the script (not the default agent) would answer `call`."""
+        with self._lock:
+            if self._side_effect is not None or self._fallback is not None:
+                return True
+            return any(rule.when.matches(call) for rule in self._rules)
 
     def forget(self, tenant: Tenant) -> None:
         """Forget one tenant's run: its positions and its calls (the script stays)."""

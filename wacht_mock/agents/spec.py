@@ -7,7 +7,7 @@ Only the shape (keys, types, ranges) is checked here; what a value means
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -114,6 +114,7 @@ class ReplySpec(SpecModel):
     latency: float = Field(default=0.0, ge=0)
     chunk_delay: float = Field(default=0.0, ge=0)
     chunking: Any = "word"
+    timing: list[Annotated[float, Field(ge=0)]] | None = None
     fault: FaultSpec | None = None
 
     @model_validator(mode="before")
@@ -154,6 +155,7 @@ class AgentSpec(PlanSpec):
 
     noun: ClassVar[str] = "agent key"
     rules: list[RuleSpec] = Field(default_factory=list)
+    strict: bool = False
 
 
 class AgentsSpec(BaseModel):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import os
 import signal
 import sys
 import threading
@@ -12,9 +13,12 @@ from pathlib import Path
 
 from wacht_mock._version import __version__
 from wacht_mock.contract.documents import PROFILES
+from wacht_mock.core.cassette import DEFAULT_KEY_ALIAS
 from wacht_mock.core.server import DEFAULT_HOST, DEFAULT_PORT
-from wacht_mock.proxy.server import DEFAULT_TIMEOUT, ContractProxy, ProxyThread
+from wacht_mock.proxy.recorder import FixtureRecorder
+from wacht_mock.proxy.server import DEFAULT_TIMEOUT, KEY_VARIABLE, ContractProxy, ProxyThread
 from wacht_mock.service.settings import port
+from wacht_mock.testing.replay import MockReplay
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -51,6 +55,30 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help="upstream read timeout (default: %(default)s)",
     )
+    parser.add_argument(
+        "--record",
+        type=Path,
+        metavar="DIR",
+        help="write what the upstream answers as fixture files in DIR (merged with what it holds)",
+    )
+    parser.add_argument(
+        "--record-key-alias",
+        default=DEFAULT_KEY_ALIAS,
+        metavar="KEY",
+        help="the key written instead of the client's (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--record-timing",
+        default="none",
+        metavar="exact|scaled:F|none",
+        help="keep stream pacing as recorded, scaled by F, or not at all (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--record-missing",
+        action="store_true",
+        help="with --record: answer from the recording in DIR; forward (and record) only the "
+        f"executions it lacks, with ${KEY_VARIABLE} as the upstream's key",
+    )
     parser.set_defaults(handler=handle)
 
 
@@ -60,6 +88,22 @@ def handle(args: argparse.Namespace) -> int:
         listen_port = port(args.port)
     except ValueError as exc:
         raise ValueError(f"--port: {exc}") from None
+    recorder = (
+        FixtureRecorder(
+            args.record,
+            upstream=args.upstream,
+            key_alias=args.record_key_alias,
+            timing=args.record_timing,
+        )
+        if args.record
+        else None
+    )
+    replay = None
+    if args.record_missing:
+        if recorder is None:
+            raise ValueError("--record-missing goes with --record DIR")
+        replay = MockReplay.of(args.record)  # answers from the recording, until it misses
+        recorder.on_write = replay.recorded
     proxy = ContractProxy(
         args.upstream,
         contract=args.contract,
@@ -67,6 +111,9 @@ def handle(args: argparse.Namespace) -> int:
         fail_on_violation=args.fail_on_violation,
         ignore_unknown_fields=args.ignore_unknown_fields,
         timeout=args.timeout,
+        recorder=recorder,
+        upstream_key=os.environ.get(KEY_VARIABLE) if replay else None,
+        replay=replay,
     )
     listening = ProxyThread(proxy, args.host, listen_port).listen()
     logging.basicConfig(format="wacht-mock proxy: %(message)s", stream=sys.stderr)
@@ -79,6 +126,8 @@ def handle(args: argparse.Namespace) -> int:
             f"forwarding to {proxy.upstream} (Ctrl-C to stop)",
             flush=True,
         )
+        if recorder is not None:
+            print(f"recording into {recorder.directory} as {recorder.alias}", flush=True)
         with contextlib.suppress(KeyboardInterrupt):
             stopping.wait()
     print(proxy.drift.text(), flush=True)

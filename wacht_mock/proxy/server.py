@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import Protocol
 from urllib.parse import urlsplit
 
 import httpx
 import uvicorn
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from wacht_mock.contract.documents import Profile, contract_path
 from wacht_mock.contract.drift import DriftReport
@@ -37,6 +38,7 @@ from wacht_mock.core.recording import Recorder, facts
 from wacht_mock.core.server import DEFAULT_HOST, FastServer, ServerThread, quiet_uvicorn
 from wacht_mock.core.sse import SseEvent, SseReader
 from wacht_mock.core.wire import CONTROL_PREFIX as PREFIX
+from wacht_mock.proxy.recorder import Capture, FixtureRecorder
 
 logger = logging.getLogger("wacht_mock.proxy")
 
@@ -60,6 +62,8 @@ NOT_FORWARDED = frozenset(
 DEFAULT_TIMEOUT = 60.0
 CONTROL = PREFIX + "/"
 """A mock upstream's control API: forwarded, but neither validated nor journaled."""
+KEY_VARIABLE = "WACHT_API_KEY"
+"""The upstream's key when the proxy sends its own (``--record-missing``)."""
 
 
 class BadGateway(ApiError):
@@ -72,6 +76,16 @@ class BadGateway(ApiError):
         shown = "; ".join(map(str, violations[:3]))
         more = f" (and {len(violations) - 3} more)" if len(violations) > 3 else ""
         return cls(f"The upstream response breaks the contract: {shown}{more}")
+
+
+class Replay(Protocol):
+    """What answers before the upstream (capture on miss): the proxy forwards, and records,
+    only the requests it ``misses``."""
+
+    @property
+    def app(self) -> ASGIApp: ...
+
+    def misses(self, method: str, path: str, headers: Mapping[str, str], body: bytes) -> bool: ...
 
 
 class ContractProxy:
@@ -87,6 +101,9 @@ class ContractProxy:
         ignore_unknown_fields: bool = False,
         journal_size: int = DEFAULT_JOURNAL_SIZE,
         timeout: float = DEFAULT_TIMEOUT,
+        recorder: FixtureRecorder | None = None,
+        upstream_key: str | None = None,
+        replay: Replay | None = None,
     ) -> None:
         parts = urlsplit(upstream)
         if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -99,6 +116,11 @@ class ContractProxy:
         self.timeout = timeout
         self.journal = Journal(journal_size)
         self.drift = DriftReport()
+        self.recorder = recorder
+        self.upstream_key = upstream_key
+        self.replay = replay
+        if recorder is not None and upstream_key:
+            recorder.learn_key(upstream_key)
         self._client: httpx.AsyncClient | None = None
         self.app = Recorder(self._asgi, journal=self.journal, skip_prefix=CONTROL)
 
@@ -153,6 +175,7 @@ class Exchange:
         self.path: str = scope["path"]
         self.query = scope.get("query_string", b"").decode("latin-1")
         self.started = False
+        self.capture: Capture | None = None
 
     async def run(self) -> None:
         """Forward, check, answer; an :class:`ApiError` before the answer is rendered here."""
@@ -175,6 +198,12 @@ class Exchange:
                 self.method, self.path, query=self.query, headers=headers, body=body
             ),
         )
+        replay = self.proxy.replay
+        if replay is not None and not replay.misses(self.method, self.path, headers, body):
+            await replay.app(self.scope, _once(body, self.receive), self.send)
+            return
+        if self.proxy.recorder is not None and not self.path.startswith(CONTROL):
+            self.capture = self.proxy.recorder.capture(self.method, self.path, headers, body)
         try:
             response = await self.proxy.client.send(self._upstream_request(body), stream=True)
         except httpx.HTTPError as exc:
@@ -206,6 +235,9 @@ class Exchange:
             if name.decode("latin-1").lower() not in NOT_FORWARDED
         ]
         headers.append((b"accept-encoding", b"identity"))
+        if self.proxy.upstream_key:  # the client knows only an alias; the upstream gets its key
+            headers = [(k, v) for k, v in headers if k.lower() != b"authorization"]
+            headers.append((b"authorization", f"Bearer {self.proxy.upstream_key}".encode()))
         return self.proxy.client.build_request(self.method, url, headers=headers, content=body)
 
     async def _respond(self, response: httpx.Response, check: ResponseCheck | None) -> None:
@@ -220,8 +252,25 @@ class Exchange:
         self.proxy.note(self.scope, found)
         if found and self.proxy.fail_on_violation:
             raise BadGateway.refusing(found)
+        await self._record(response, content)
         await self._start(response.status_code, response.headers.multi_items(), len(content))
         await self.send({"type": "http.response.body", "body": content})
+
+    async def _record(self, response: httpx.Response, content: bytes | None, **how: bool) -> None:
+        """Hand the answer to the recorder (before the client has all of it)."""
+        if self.capture is None:
+            return
+        request = response.request
+        auth = {"authorization": request.headers.get("authorization", "")}
+
+        async def fetch(path: str) -> object:
+            answer = await self.proxy.client.get(self.proxy.upstream + path, headers=auth)
+            answer.raise_for_status()
+            return answer.json()
+
+        await self.capture.finish(
+            response.status_code, dict(response.headers), content, fetch, **how
+        )
 
     async def _stream(
         self, response: httpx.Response, check: ResponseCheck, found: list[Violation]
@@ -235,6 +284,9 @@ class Exchange:
         try:
             async for chunk in response.aiter_raw():
                 events = reader.feed(chunk)
+                if self.capture is not None:
+                    for event in events:
+                        self.capture.event(event)  # as it passes: the recorded pacing
                 problems = [v for event in events for v in check.event(event)]
                 self.proxy.note(self.scope, problems)
                 if strict:
@@ -243,11 +295,13 @@ class Exchange:
                 else:
                     await self._more(chunk)
         except httpx.HTTPError:
+            await self._record(response, None, dropped=True)
             self.proxy.note(self.scope, check.finish(complete=False))
             if strict:
                 await self._error_event(BadGateway("The upstream cut the stream"))
             return  # the upstream dropped the stream: drop it too (unless strict)
         ending = check.finish(complete=not reader.pending)
+        await self._record(response, None, complete=not reader.pending)
         self.proxy.note(self.scope, ending)
         if ending and strict:
             await self._error_event(BadGateway.refusing(ending))
@@ -284,6 +338,20 @@ class Exchange:
             kept.append((b"content-length", str(length).encode()))
         self.started = True
         await self.send({"type": "http.response.start", "status": status, "headers": kept})
+
+
+def _once(body: bytes, then: Receive) -> Receive:
+    """A ``receive`` that hands over a body already read, then what the client sends next."""
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if sent:
+            return await then()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return receive
 
 
 def _headers(raw: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:

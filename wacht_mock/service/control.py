@@ -117,7 +117,7 @@ async def fixtures(request: Request) -> Response:
             mock.engine,
             mock.engine.seed,
             "control API",
-            mock.profile.new_status,
+            mock.profile,
         )
     except (ValidationError, FixtureError) as exc:
         raise BadRequest(f"Not a valid fixture document: {exc}") from None

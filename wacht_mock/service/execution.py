@@ -28,6 +28,7 @@ from wacht_mock.agents import (
     HttpFault,
     RenderedReply,
     RenderedToolCall,
+    ReplayMiss,
     ScriptError,
     StreamFault,
 )
@@ -272,10 +273,21 @@ class ExecutionService:
 
     # -- the engine ---------------------------------------------------------------------------
 
+    def would_miss(self, deployment_id: str, context_id: str, request: ExecuteRequest) -> bool:
+        """Whether executing ``request`` would be a replay miss (nothing runs, nothing moves)."""
+        try:
+            context = self.store.get(deployment_id, context_id)
+            history = self.store.shared_history(deployment_id, context_id)
+        except ApiError:
+            return False
+        if request.kind not in ("new_message", "continue", "stream", "user_input_response"):
+            return False  # an answer to a paused run asks the engine nothing
+        return self.engine.would_miss(_call(request, context, history), deployment_id)
+
     def _respond(self, call: AgentCall, deployment_id: str) -> RenderedReply:
         try:
             return self.engine.respond(call, deployment_id)
-        except AgentNotScripted as exc:
+        except (AgentNotScripted, ReplayMiss) as exc:
             raise ScriptProblem(str(exc), status=404) from None
         except ScriptError as exc:
             raise ScriptProblem(f"Agent script failed: {exc}", status=500) from exc

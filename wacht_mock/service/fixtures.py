@@ -5,6 +5,7 @@ deployments:
   wk_test_demo:                     # the API key whose deployment gets these contexts
     contexts:
       - {title: Customer Support Context, context_group: support}
+      - {id: "7391…", title: Recorded, created_at: …, history: […]}   # as recorded (see below)
     generate: {count: 100, context_groups: [support, sales]}
     agents:                         # this deployment's own scripts (they answer its calls)
       billing-bot: {reply: "Only for wk_test_demo"}
@@ -16,6 +17,11 @@ YAML or JSON (by suffix); a folder stands for every ``*.yaml``, ``*.yml`` and ``
 The examples shipped with the package go by name: ``examples`` (all of them) or
 ``examples:agents`` (one). A ``faults:`` list injects faults on any operation
 (:mod:`wacht_mock.service.faults`).
+
+A context with an ``id`` is a recorded one (:class:`~wacht_mock.core.cassette.RecordedContext`):
+it is there from the start with its id, timestamps and history; or, when the recording session
+created it (``created_by``), it is created again, with its recorded id, by the first create
+request with the same body.
 """
 
 from __future__ import annotations
@@ -27,13 +33,17 @@ from typing import Annotated, Any
 
 import yaml
 from faker import Faker
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError
 
 from wacht_mock.agents import Engine, InvalidScript, Scripts
+from wacht_mock.core.cassette import RecordedContext
 from wacht_mock.core.resources import data_dir
 from wacht_mock.service.auth import deployment_id_for, is_well_formed
 from wacht_mock.service.faults import FaultRule
-from wacht_mock.service.models import Status
+from wacht_mock.service.models import Context, Status, Turn
+from wacht_mock.service.profiles import DialectProfile, dialect
+from wacht_mock.service.requests import RequestReader
+from wacht_mock.service.snapshot import parse_context
 from wacht_mock.service.store import NewContext, Store
 
 SUFFIXES = (".yaml", ".yml", ".json")
@@ -52,8 +62,8 @@ class Generate(BaseModel):
     statuses: list[Status] = Field(default_factory=list)
 
 
-class FixtureContext(BaseModel):
-    """A context a fixture starts with; without a ``status``, the profile's first one."""
+class SeededContext(BaseModel):
+    """A context a fixture makes when it loads; without a ``status``, the profile's first one."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
@@ -61,6 +71,19 @@ class FixtureContext(BaseModel):
     system_instructions: Annotated[str, Field(max_length=65_536)] | None = None
     context_group: Annotated[str, Field(max_length=255)] | None = None
     status: Status | None = None
+
+
+def _recorded(value: Any) -> str:
+    """A context written with its ``id`` was recorded; one without is made when loaded."""
+    if isinstance(value, RecordedContext) or (isinstance(value, dict) and "id" in value):
+        return "recorded"
+    return "new"
+
+
+FixtureContext = Annotated[
+    Annotated[SeededContext, Tag("new")] | Annotated[RecordedContext, Tag("recorded")],
+    Discriminator(_recorded),
+]
 
 
 class Deployment(BaseModel):
@@ -145,12 +168,13 @@ def apply(
     engine: Engine,
     seed: int | None,
     source: str,
-    new_status: Status = "active",
+    profile: DialectProfile | None = None,
     only: str | None = None,
 ) -> int:
     """Seed the contexts and load the scripts of one file; returns how many contexts it made.
 
-    A context without a ``status`` takes ``new_status``, the profile's status of a new context.
+    A context without a ``status`` takes the ``profile``'s status of a new context (``guide``
+    unless told).
     ``only``: a deployment id; then only what the file gives that deployment is loaded (its
     contexts and its own scripts), as a reset of that deployment does.
     All or nothing: the keys and scripts are checked before anything is loaded or created.
@@ -173,16 +197,59 @@ def apply(
         engine.load_all(shared + own, source=source)
     except InvalidScript as exc:
         raise FixtureError(str(exc)) from None
+    profile = profile or dialect("guide")
+    recorded = {
+        (key, index): _recorded_context(context, deployment_id, f"{source}: {key}")
+        for deployment_id, (key, deployment) in deployments.items()
+        for index, context in enumerate(deployment.contexts)
+        if isinstance(context, RecordedContext)
+    }
     made = 0
     for deployment_id, (key, deployment) in deployments.items():
-        for context in deployment.contexts:
-            fields = context.model_dump(exclude={"status"})
-            store.create(deployment_id, NewContext(**fields, status=context.status or new_status))
+        for index, context in enumerate(deployment.contexts):
+            if isinstance(context, RecordedContext):
+                _seed_recorded(store, context, *recorded[key, index], profile)
+            else:
+                fields = context.model_dump(exclude={"status"})
+                status = context.status or profile.new_status
+                store.create(deployment_id, NewContext(**fields, status=status))
         made += len(deployment.contexts)
         if deployment.generate:
             plan = deployment.generate
-            made += _generate(store, deployment_id, plan, Faker(), seed, key, new_status)
+            made += _generate(store, deployment_id, plan, Faker(), seed, key, profile.new_status)
     return made
+
+
+def _recorded_context(
+    recorded: RecordedContext, deployment_id: str, where: str
+) -> tuple[Context, tuple[Turn, ...]]:
+    data = recorded.model_dump(exclude={"history", "created_by"})
+    state = recorded.execution_state or {}
+    turns = [turn.model_dump() for turn in recorded.history]
+    try:
+        return parse_context(
+            {**data, "deployment_id": deployment_id}, turns, state.get("conversation_id")
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise FixtureError(f"{where}: context {recorded.id}: {exc!r}") from None
+
+
+def _seed_recorded(
+    store: Store,
+    recorded: RecordedContext,
+    context: Context,
+    turns: tuple[Turn, ...],
+    profile: DialectProfile,
+) -> None:
+    if recorded.created_by is None:
+        store.restore(context, turns)
+        for turn in turns:
+            store.ids.advance_past(int(turn.id))
+        store.ids.advance_past(int(context.id))
+        return
+    # The create request it was made by, read as the replaying mock will read it again.
+    reader = RequestReader(profile, ignore_unknown=True)
+    store.reserve(reader.create(recorded.created_by).value, context)
 
 
 def _generate(

@@ -56,7 +56,7 @@ class WachtMock:
                 self.engine,
                 self.engine.seed,
                 str(path),
-                self.profile.new_status,
+                self.profile,
                 only,
             )
             if only is not None:

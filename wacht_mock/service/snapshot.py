@@ -73,6 +73,17 @@ def import_state(store: Store, snapshot: dict[str, Any]) -> int:
     return len(restored)
 
 
+def parse_context(
+    context: dict[str, Any], turns: list[dict[str, Any]], conversation_id: str | None = None
+) -> tuple[Context, tuple[Turn, ...]]:
+    """A context and its turns from their API JSON (``KeyError``, ``ValueError`` if wrong)."""
+    executions = len({turn["execution_id"] for turn in turns})
+    item = {"context": context, "conversation_id": conversation_id, "executions": executions}
+    parsed, history = _context(item), tuple(_turn(turn) for turn in turns)
+    _check_ids(parsed, history)
+    return parsed, history
+
+
 def _check_ids(context: Context, turns: tuple[Turn, ...]) -> None:
     for value in (context.id, context.deployment_id, *(turn.id for turn in turns)):
         if not (isinstance(value, str) and value.isdigit()):

@@ -78,14 +78,18 @@ class Store:
         self.clock = clock
         self.ids = ids
         self._tenants: dict[str, _Tenant] = {}
+        self._reserved: dict[str, builtins.list[tuple[NewContext, Context]]] = {}
         self._lock = threading.RLock()
 
     # -- contexts ---------------------------------------------------------------------------
 
     def create(self, deployment_id: str, new: NewContext) -> Context:
-        now = self.clock.now()
+        """A new context; one a recording reserved for this request keeps its id and time."""
+        with self._lock:
+            reserved = self._claim(deployment_id, new)
+        now = reserved.created_at if reserved else self.clock.now()
         context = Context(
-            id=self.ids.next(),
+            id=reserved.id if reserved else self.ids.next(),
             deployment_id=deployment_id,
             title=new.title,
             system_instructions=new.system_instructions,
@@ -98,6 +102,21 @@ class Store:
         with self._lock:
             self._put(self._tenant(deployment_id), context)
         return context
+
+    def reserve(self, new: NewContext, context: Context) -> None:
+        """The first create of ``new`` in the context's deployment gets its id and created_at
+        (a recorded session that created it, replayed); reservations are claimed in order."""
+        with self._lock:
+            self._reserved.setdefault(context.deployment_id, []).append((new, context))
+            self.ids.advance_past(int(context.id))
+
+    def _claim(self, deployment_id: str, new: NewContext) -> Context | None:
+        waiting = self._reserved.get(deployment_id, [])
+        for index, (request, context) in enumerate(waiting):
+            if request == new and context.id not in self._tenant(deployment_id).contexts:
+                del waiting[index]
+                return context
+        return None
 
     def get(self, deployment_id: str, context_id: str) -> Context:
         with self._lock:
@@ -219,6 +238,7 @@ class Store:
                 tenant = self._tenants.pop(name, None)
                 for transcript in tenant.history.values() if tenant else ():
                     transcript.release()
+                self._reserved.pop(name, None)
 
     def deployments(self) -> builtins.list[str]:
         with self._lock:

@@ -73,13 +73,17 @@ class EventStream(Response):
         assert reply is not None
         cancelled = self.service.stream_started(self.execution)
         try:
-            await asyncio.sleep(reply.latency)
+            started = asyncio.get_running_loop().time()
+            await asyncio.sleep(0 if reply.timing else reply.latency)
             await send({"type": "http.response.start", "status": 200, "headers": _HEADERS})
             delivered: list[str] = []
             for number, event in enumerate(self._planned(), start=1):
                 if event is None:
                     return  # a dropped connection: the response never completes
-                if number > 1 and event.name == "content_delta":
+                if reply.timing:  # recorded pacing: each event at its offset from the request
+                    offset = reply.timing[min(number, len(reply.timing)) - 1]
+                    await asyncio.sleep(started + offset - asyncio.get_running_loop().time())
+                elif number > 1 and event.name == "content_delta":
                     await asyncio.sleep(reply.chunk_delay)
                 if cancelled.is_set():  # a ``cancel`` arrived: end as the client saw it
                     event = Event("message_end", _interrupted(self.execution, "".join(delivered)))

@@ -14,8 +14,10 @@ Fixtures:
   ``pytest`` in :data:`wacht_mock.service.settings.SETTINGS`).
 
 Marker: ``@pytest.mark.wacht_mock(fixtures=[...], seed=..., strict=..., allow_violations=...,
-allow_unscripted=..., ignore_unknown_fields=...)``. Its fixture paths are relative to the test
-file, else to the rootdir; ``examples`` and ``examples:agents`` name the shipped examples.
+allow_unscripted=..., ignore_unknown_fields=..., profile=..., cassette="path")``. Its fixture
+paths are relative to the test file, else to the rootdir; ``examples`` and ``examples:agents``
+name the shipped examples. With ``cassette``, options ``--wacht-record`` and ``--wacht-upstream``
+say whether it is replayed or recorded (:mod:`wacht_mock.testing.cassette`).
 
 A test fails, with a message that names the request and the problem, when the mock saw a server
 error, a script that could not answer (a sequence ran out, an unscripted agent in strict mode, a
@@ -25,6 +27,7 @@ even if the client under test swallowed the error response.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Generator, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -38,7 +41,9 @@ from wacht_mock.service.config import MockConfig
 from wacht_mock.service.fixtures import FixtureError, locate
 from wacht_mock.service.mock import WachtMock
 from wacht_mock.service.settings import PYTEST_SETTINGS, Setting
+from wacht_mock.testing.cassette import RECORD_MODES, UPSTREAM_VARIABLE, Cassette, CassetteProblem
 from wacht_mock.testing.handle import MockHandle, config_with
+from wacht_mock.testing.replay import MockReplay
 
 MARKER = "wacht_mock"
 MARKER_OPTIONS = frozenset(
@@ -50,6 +55,7 @@ MARKER_OPTIONS = frozenset(
         "allow_unscripted",
         "ignore_unknown_fields",
         "profile",
+        "cassette",
     }
 )
 _HANDLE = pytest.StashKey[MockHandle]()
@@ -69,14 +75,28 @@ def pytest_addoption(parser: pytest.Parser) -> None:
             parser.addini(setting.ini, f"wacht-mock: {setting.help}", type="linelist", default=[])
         else:
             parser.addini(setting.ini, f"wacht-mock: {setting.help}", type="string", default="")
+    group = parser.getgroup("wacht-mock")
+    group.addoption(
+        "--wacht-record",
+        choices=RECORD_MODES,
+        default="none",
+        help="cassettes: none replays (a miss fails), new records missing cassettes, "
+        "all records every one again (default: none)",
+    )
+    group.addoption(
+        "--wacht-upstream",
+        metavar="URL",
+        default=None,
+        help=f"the server cassettes are recorded from (default: ${UPSTREAM_VARIABLE})",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         f"{MARKER}(fixtures=None, seed=None, strict=None, allow_violations=False, "
-        "allow_unscripted=False, ignore_unknown_fields=None, profile=None): set up the "
-        "wacht_mock fixture for this test (profile: guide or platform)",
+        "allow_unscripted=False, ignore_unknown_fields=None, profile=None, cassette=None): set "
+        "up the wacht_mock fixture for this test (profile: guide or platform)",
     )
 
 
@@ -158,12 +178,33 @@ def wacht_mock(
     request: pytest.FixtureRequest,
     wacht_mock_server: tuple[WachtMock, ServerThread],
     wacht_mock_config: MockConfig,
-) -> MockHandle:
+) -> Iterator[MockHandle]:
     """The mock, reset for this test, with a fresh tenant (``api_key``)."""
     mock, server = wacht_mock_server
-    config, allow = _marked(request, wacht_mock_config)
-    handle = _handle(lambda: MockHandle(mock, config, server.url))
-    return _attach(request, handle, allow)
+    config, allow, cassette = _marked(request, wacht_mock_config)
+    if cassette is None:
+        yield _attach(request, _handle(lambda: MockHandle(mock, config, server.url)), allow)
+        return
+    with contextlib.ExitStack() as stack:
+        problem = None
+        try:
+            if cassette.records:  # the test talks to the upstream through a recording proxy
+                proxy = stack.enter_context(cassette.recording_proxy())
+                handle = MockHandle(mock, config, proxy.url)
+            elif cassette.captures_missing:  # the mock answers, the upstream what it lacks
+                handle = MockHandle(mock, config_with(config, fixtures=[cassette.path]))
+                proxy = stack.enter_context(cassette.recording_proxy(MockReplay(mock)))
+                handle.url = proxy.url
+            else:
+                cassette.check_replayable()
+                replay = config_with(config, fixtures=[cassette.path])
+                handle = MockHandle(mock, replay, server.url)
+        except (CassetteProblem, FixtureError) as exc:
+            problem = str(exc)
+        if problem is not None:
+            pytest.fail(problem, pytrace=False)
+        handle.api_key = cassette.alias
+        yield _attach(request, handle, allow)
 
 
 @pytest.fixture
@@ -171,7 +212,9 @@ def wacht_mock_inprocess(
     request: pytest.FixtureRequest, wacht_mock_config: MockConfig
 ) -> MockHandle:
     """A mock with no socket: ``handle.app`` for ASGI, ``handle.async_client()`` for httpx."""
-    config, allow = _marked(request, wacht_mock_config)
+    config, allow, cassette = _marked(request, wacht_mock_config)
+    if cassette is not None:
+        raise pytest.UsageError(f"@pytest.mark.{MARKER}(cassette=...) needs the wacht_mock fixture")
     handle = _handle(lambda: InProcessHandle(WachtMock(config), config))
     return _attach(request, handle, allow)
 
@@ -187,7 +230,9 @@ def _handle(make: Callable[[], MockHandle]) -> MockHandle:
 Allowances = tuple[bool, bool]
 
 
-def _marked(request: pytest.FixtureRequest, base: MockConfig) -> tuple[MockConfig, Allowances]:
+def _marked(
+    request: pytest.FixtureRequest, base: MockConfig
+) -> tuple[MockConfig, Allowances, Cassette | None]:
     marker = request.node.get_closest_marker(MARKER)
     options: dict[str, Any] = dict(marker.kwargs) if marker else {}
     unknown = set(options) - MARKER_OPTIONS
@@ -201,7 +246,17 @@ def _marked(request: pytest.FixtureRequest, base: MockConfig) -> tuple[MockConfi
     if options.get("fixtures") is not None:
         bases = [request.path.parent, request.config.rootpath]
         options["fixtures"] = _located(options["fixtures"], bases)
-    return config_with(base, **options), (allow, unscripted)
+    name = options.pop("cassette", None)
+    cassette = None
+    if name is not None:
+        option = request.config.getoption
+        try:
+            cassette = Cassette.for_test(
+                name, Path(request.node.path), option("wacht_record"), option("wacht_upstream")
+            )
+        except (TypeError, ValueError) as exc:
+            raise pytest.UsageError(f"@pytest.mark.{MARKER}: {exc}") from None
+    return config_with(base, **options), (allow, unscripted), cassette
 
 
 def _attach(request: pytest.FixtureRequest, handle: MockHandle, allow: Allowances) -> MockHandle:
