@@ -18,6 +18,7 @@ from wacht_mock._version import __version__
 from wacht_mock.core.body import read_json
 from wacht_mock.core.errors import BadRequest, Unauthorized
 from wacht_mock.core.wire import CONTROL_PREFIX
+from wacht_mock.service import query
 from wacht_mock.service.fixtures import FixtureError, FixtureFile, apply
 from wacht_mock.service.mock import WachtMock
 from wacht_mock.service.snapshot import export_state, import_state
@@ -82,10 +83,8 @@ async def journal(request: Request) -> Response:
     if request.method == "DELETE":
         mock.journal.clear()
         return Response(status_code=204)
-    since = request.query_params.get("since", "0")
-    if not since.isdigit():
-        raise BadRequest(f"Query parameter 'since': expected an entry number, got {since!r}")
-    entries = [entry.as_dict() for entry in mock.journal.entries(int(since))]
+    since = query.integer(request.query_params, "since", default=0, low=0, high=None)
+    entries = [entry.as_dict() for entry in mock.journal.entries(since)]
     return JSONResponse({"entries": entries, "total": mock.journal.total})
 
 
