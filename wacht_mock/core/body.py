@@ -14,9 +14,13 @@ MAX_BODY_BYTES = 1024 * 1024
 
 async def read_json(request: Request, *, max_bytes: int = MAX_BODY_BYTES) -> Any:
     """The parsed body, or a 415/413/400 that says what is wrong with it."""
+    return parse_json(await read_json_bytes(request, max_bytes=max_bytes))
+
+
+async def read_json_bytes(request: Request, *, max_bytes: int = MAX_BODY_BYTES) -> bytes:
+    """The body of a JSON request, unparsed (to parse elsewhere), or a 415/413."""
     _check_content_type(request.headers.get("content-type"))
-    raw = await _read_capped(request, max_bytes)
-    return parse_json(raw)
+    return await _read_capped(request, max_bytes)
 
 
 def _check_content_type(content_type: str | None) -> None:

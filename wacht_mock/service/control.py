@@ -9,22 +9,24 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
+import anyio.to_thread
 from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 
 from wacht_mock._version import __version__
-from wacht_mock.core.body import read_json
+from wacht_mock.core.body import parse_json, read_json, read_json_bytes
 from wacht_mock.core.errors import BadRequest, Unauthorized
 from wacht_mock.core.wire import CONTROL_PREFIX
 from wacht_mock.service import query
 from wacht_mock.service.fixtures import FixtureError, FixtureFile, apply
 from wacht_mock.service.mock import WachtMock
-from wacht_mock.service.snapshot import export_state, import_state
+from wacht_mock.service.snapshot import SnapshotError, export_state, import_state
 
 PREFIX = CONTROL_PREFIX
 TOKEN_HEADER = "x-wacht-mock-token"
+MAX_SNAPSHOT_BYTES = 256 * 1024 * 1024
 
 
 def _mock(request: Request) -> WachtMock:
@@ -92,13 +94,17 @@ async def state(request: Request) -> Response:
     """``GET``: the whole state as a snapshot; ``PUT``: replace the state with one."""
     mock = _mock(request)
     if request.method == "GET":
-        return JSONResponse(export_state(mock.store))
-    snapshot = await read_json(request, max_bytes=256 * 1024 * 1024)
-    try:
-        count = import_state(mock.store, snapshot)
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise BadRequest(f"Not a valid snapshot: {exc!r}") from None
+        return JSONResponse(await anyio.to_thread.run_sync(export_state, mock.store))
+    raw = await read_json_bytes(request, max_bytes=MAX_SNAPSHOT_BYTES)
+    count = await anyio.to_thread.run_sync(_import, mock, raw)  # the event loop keeps serving
     return JSONResponse({"contexts": count})
+
+
+def _import(mock: WachtMock, raw: bytes) -> int:
+    try:
+        return import_state(mock.store, parse_json(raw))
+    except SnapshotError as exc:
+        raise BadRequest(f"Not a valid snapshot: {exc}") from None
 
 
 async def calls(request: Request) -> Response:

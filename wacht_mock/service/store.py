@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import builtins
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
@@ -205,6 +205,16 @@ class Store:
                 self._unindex(tenant, tenant.contexts[context.id])
             self._put(tenant, context)
             tenant.history[context.id] = list(turns)
+
+    def replace_all(self, contexts: Iterable[tuple[Context, tuple[Turn, ...]]]) -> None:
+        """Hold exactly these contexts and histories: built aside, then swapped in one step."""
+        tenants: dict[str, _Tenant] = {}
+        for context, turns in contexts:
+            tenant = tenants.setdefault(context.deployment_id, _Tenant())
+            self._put(tenant, context)
+            tenant.history[context.id] = list(turns)
+        with self._lock:
+            self._tenants = tenants
 
     # -- internals --------------------------------------------------------------------------
 
