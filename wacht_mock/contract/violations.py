@@ -15,6 +15,8 @@ from typing import Any, Literal
 
 from jsonschema.exceptions import ValidationError
 
+from wacht_mock.core.masking import mask_text
+
 Direction = Literal["request", "response"]
 Resolve = Callable[[Any], Any]
 """Follows ``$ref`` in a schema node to the schema it names."""
@@ -62,9 +64,10 @@ class Place:
         message: str | None = None,
         hint: str = "",
     ) -> Violation:
-        text = message or f"expected {expected}, got {arrived}"
+        arrived = mask_text(arrived)
+        text = mask_text(message or f"expected {expected}, got {arrived}")
         if hint:
-            text += f"; {hint}"
+            text += f"; {mask_text(hint)}"
         where = f"{self.location} {pointer}".strip()
         return Violation(
             self.direction,

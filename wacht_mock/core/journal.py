@@ -12,6 +12,10 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from wacht_mock.core.masking import mask_key, mask_text
+
+__all__ = ["Entry", "Journal", "clip", "mask_key"]
+
 BODY_LIMIT = 16 * 1024
 DEFAULT_JOURNAL_SIZE = 2000
 
@@ -96,15 +100,7 @@ class Journal:
         return iter(self.entries())
 
 
-def mask_key(value: str) -> str:
-    """``Bearer wk_test_abcdef123`` → ``Bearer wk_test_…f123``."""
-    scheme, _, key = value.partition(" ")
-    if not key:
-        return "…"
-    prefix = key[: key.find("_", 3) + 1] if key.startswith("wk_") else ""
-    return f"{scheme} {prefix}…{key[-4:]}"
-
-
 def clip(data: bytes) -> str:
-    text = data[:BODY_LIMIT].decode("utf-8", "replace")
+    """A body as the journal keeps it: its first 16 KiB, key-shaped values masked."""
+    text = mask_text(data[:BODY_LIMIT].decode("utf-8", "replace"))
     return text + (f"… ({len(data)} bytes)" if len(data) > BODY_LIMIT else "")

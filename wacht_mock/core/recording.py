@@ -8,7 +8,8 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from wacht_mock.core.journal import Entry, Journal, clip, mask_key
+from wacht_mock.core.journal import Entry, Journal, clip
+from wacht_mock.core.masking import mask_header, mask_text
 
 #: Statuses whose response ends with its head: a client may act on them before any body message.
 BODILESS = frozenset({204, 304})
@@ -93,8 +94,8 @@ def _entry(
         number=number,
         started_at=started,
         method=scope["method"],
-        path=scope["path"],
-        query=scope.get("query_string", b"").decode("latin-1"),
+        path=mask_text(scope["path"]),
+        query=mask_text(scope.get("query_string", b"").decode("latin-1")),
         headers=_headers(scope),
         body=clip(body),
         status=status,
@@ -103,8 +104,8 @@ def _entry(
         deployment_id=notes.get("deployment_id"),
         agent_name=notes.get("agent_name"),
         script=notes.get("script"),
-        violations=tuple(notes.get("violations", ())),
-        error=error or notes.get("error"),
+        violations=tuple(mask_text(note) for note in notes.get("violations", ())),
+        error=_masked(error or notes.get("error")),
     )
 
 
@@ -112,5 +113,9 @@ def _headers(scope: Scope) -> dict[str, str]:
     headers = {}
     for raw_name, raw_value in scope.get("headers", []):
         name, value = raw_name.decode("latin-1").lower(), raw_value.decode("latin-1")
-        headers[name] = mask_key(value) if name == "authorization" else value
+        headers[name] = mask_header(name, value)
     return headers
+
+
+def _masked(text: str | None) -> str | None:
+    return None if text is None else mask_text(text)

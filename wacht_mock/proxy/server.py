@@ -38,6 +38,7 @@ from wacht_mock.contract.validation import ContractValidator
 from wacht_mock.contract.violations import Violation
 from wacht_mock.core.errors import ApiError
 from wacht_mock.core.journal import DEFAULT_JOURNAL_SIZE, Journal
+from wacht_mock.core.masking import mask_text
 from wacht_mock.core.recording import Recorder
 from wacht_mock.core.server import DEFAULT_HOST, DEFAULT_PORT, FastServer, ServerThread
 from wacht_mock.core.sse import SseEvent, SseReader
@@ -139,7 +140,7 @@ class ContractProxy:
         noted = scope.setdefault("state", {}).setdefault("violations", [])
         for violation in violations:
             noted.append(f"contract violation ({violation.direction}): {violation}")
-            logger.warning("%s %s: %s", scope["method"], scope["path"], violation)
+            logger.warning("%s %s: %s", scope["method"], mask_text(scope["path"]), violation)
 
 
 class Exchange:
