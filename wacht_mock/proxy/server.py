@@ -25,7 +25,7 @@ import sys
 import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import httpx
 import uvicorn
@@ -36,7 +36,7 @@ from wacht_mock.contract.drift import DriftReport
 from wacht_mock.contract.responses import ResponseCheck
 from wacht_mock.contract.validation import ContractValidator
 from wacht_mock.contract.violations import Violation
-from wacht_mock.core.errors import ApiError
+from wacht_mock.core.errors import ApiError, BadRequest
 from wacht_mock.core.journal import DEFAULT_JOURNAL_SIZE, Journal
 from wacht_mock.core.masking import mask_text
 from wacht_mock.core.recording import Recorder
@@ -168,6 +168,7 @@ class Exchange:
             await self.send({"type": "http.response.body", "body": body})
 
     async def _exchange(self) -> None:
+        url = self._upstream_url()
         body = await self._body()
         headers = _headers(self.scope["headers"])
         validator = self.proxy.validator
@@ -178,7 +179,8 @@ class Exchange:
             ),
         )
         try:
-            response = await self.proxy.client.send(self._upstream_request(body), stream=True)
+            request = self._upstream_request(url, body)
+            response = await self.proxy.client.send(request, stream=True)
         except httpx.HTTPError as exc:
             raise BadGateway(f"Upstream {self.proxy.upstream} failed: {exc!r}") from None
         try:
@@ -197,11 +199,23 @@ class Exchange:
             if not message.get("more_body"):
                 return b"".join(chunks)
 
-    def _upstream_request(self, body: bytes) -> httpx.Request:
-        raw_path = self.scope.get("raw_path") or self.path.encode()
-        url = self.proxy.upstream + raw_path.decode("latin-1")
+    def _upstream_url(self) -> httpx.URL:
+        """The upstream's scheme, host and port, always: only the path and query come from the
+        request, and a target that is not origin-form (``/path?query``) is refused."""
+        raw_path: bytes = self.scope.get("raw_path") or quote(self.path).encode()
+        if not raw_path.startswith(b"/"):
+            shown = mask_text(raw_path[:80].decode("latin-1"))
+            raise BadRequest(
+                f"The request target {shown!r} is not in origin-form (/path?query); "
+                f"the proxy forwards to {self.proxy.upstream} only"
+            )
+        upstream = httpx.URL(self.proxy.upstream)
+        target = upstream.raw_path.rstrip(b"/") + raw_path
         if self.query:
-            url += "?" + self.query
+            target += b"?" + self.query.encode("latin-1")
+        return upstream.copy_with(raw_path=target)
+
+    def _upstream_request(self, url: httpx.URL, body: bytes) -> httpx.Request:
         headers = [
             (name, value)
             for name, value in self.scope["headers"]
