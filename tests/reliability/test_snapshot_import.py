@@ -75,6 +75,16 @@ def text_block(value: Any) -> Change:
     return change
 
 
+def deep_tool_args(snapshot: dict[str, Any]) -> None:
+    args: dict[str, Any] = {}
+    current = args
+    for _ in range(200):
+        current["a"] = {}
+        current = current["a"]
+    block = {"type": "tool_call", "call_id": "c", "name": "t", "args": args}
+    _first(snapshot)["turns"][0]["blocks"] = [block]
+
+
 def duplicate_context(snapshot: dict[str, Any]) -> None:
     items = next(iter(snapshot["deployments"].values()))
     items.append(copy.deepcopy(items[-1]))
@@ -118,6 +128,7 @@ REFUSED: dict[str, Change] = {
     "execution_state status unknown": lambda s: _first(s)["context"]["execution_state"].update(
         status="interrupted"
     ),
+    "tool-call args nested 200 deep": deep_tool_args,
     "duplicate context ids": duplicate_context,
     "duplicate turn ids": duplicate_turn,
     "a context in another deployment's list": deployment_mismatch,

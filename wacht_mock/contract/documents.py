@@ -6,8 +6,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from wacht_mock.core.documents import read_document
 from wacht_mock.core.resources import data_dir
 
 CONTRACT_NAME = "wacht-api.yaml"
@@ -21,5 +20,5 @@ def contract_path() -> Path:
 @cache
 def load_contract(path: Path | None = None) -> dict[str, Any]:
     """The parsed contract (cached: treat it as read-only)."""
-    document: dict[str, Any] = yaml.safe_load((path or contract_path()).read_text("utf-8"))
+    document: dict[str, Any] = read_document(path or contract_path())
     return document

@@ -12,9 +12,11 @@ from wacht_mock.core.jsontext import JsonTextError, decode
 MAX_BODY_BYTES = 1024 * 1024
 
 
-async def read_json(request: Request, *, max_bytes: int = MAX_BODY_BYTES) -> Any:
+async def read_json(
+    request: Request, *, max_bytes: int = MAX_BODY_BYTES, max_depth: int | None = None
+) -> Any:
     """The parsed body, or a 415/413/400 that says what is wrong with it."""
-    return parse_json(await read_json_bytes(request, max_bytes=max_bytes))
+    return parse_json(await read_json_bytes(request, max_bytes=max_bytes), max_depth=max_depth)
 
 
 async def read_json_bytes(request: Request, *, max_bytes: int = MAX_BODY_BYTES) -> bytes:
@@ -45,9 +47,9 @@ async def _read_capped(request: Request, max_bytes: int) -> bytes:
     return b"".join(chunks)
 
 
-def parse_json(raw: bytes) -> Any:
+def parse_json(raw: bytes, *, max_depth: int | None = None) -> Any:
     """JSON text as Python data; duplicate keys and absurd nesting are errors too."""
     try:
-        return decode(raw)
+        return decode(raw, max_depth=max_depth)
     except JsonTextError as exc:
         raise BadRequest(str(exc)) from None

@@ -17,6 +17,7 @@ from starlette.routing import Mount, Route
 
 from wacht_mock._version import __version__
 from wacht_mock.core.body import parse_json, read_json, read_json_bytes
+from wacht_mock.core.documents import MAX_DEPTH
 from wacht_mock.core.errors import BadRequest, Unauthorized
 from wacht_mock.core.wire import CONTROL_PREFIX
 from wacht_mock.service import query
@@ -27,6 +28,8 @@ from wacht_mock.service.snapshot import SnapshotError, export_state, import_stat
 PREFIX = CONTROL_PREFIX
 TOKEN_HEADER = "x-wacht-mock-token"
 MAX_SNAPSHOT_BYTES = 256 * 1024 * 1024
+#: A snapshot holds what fixtures made (tool-call arguments, results) a dozen levels down.
+SNAPSHOT_DEPTH = MAX_DEPTH + 16
 
 
 def _mock(request: Request) -> WachtMock:
@@ -52,7 +55,7 @@ async def fixtures(request: Request) -> Response:
     """Load a fixture document (the YAML files' shape, as JSON): contexts and agent scripts."""
     mock = _mock(request)
     try:
-        document = FixtureFile.model_validate(await read_json(request))
+        document = FixtureFile.model_validate(await read_json(request, max_depth=MAX_DEPTH))
         made = apply(document, mock.store, mock.engine, mock.engine.seed, "control API")
     except (ValidationError, FixtureError) as exc:
         raise BadRequest(f"Not a valid fixture document: {exc}") from None
@@ -102,7 +105,7 @@ async def state(request: Request) -> Response:
 
 def _import(mock: WachtMock, raw: bytes) -> int:
     try:
-        return import_state(mock.store, parse_json(raw))
+        return import_state(mock.store, parse_json(raw, max_depth=SNAPSHOT_DEPTH))
     except SnapshotError as exc:
         raise BadRequest(f"Not a valid snapshot: {exc}") from None
 

@@ -81,4 +81,7 @@ class FixtureWatcher:
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
-            self.check()
+            try:
+                self.check()
+            except Exception as exc:  # the watcher outlives any one edit, whatever it holds
+                self.report(f"not reloaded, the previous scripts stay: {type(exc).__name__}: {exc}")
