@@ -16,9 +16,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 
 from wacht_mock._version import __version__
-from wacht_mock.core.body import parse_json, read_json, read_json_bytes
+from wacht_mock.core.body import read_json, read_json_bytes
 from wacht_mock.core.documents import MAX_DEPTH
 from wacht_mock.core.errors import BadRequest, Unauthorized
+from wacht_mock.core.jsontext import JsonTextError, decode
 from wacht_mock.core.wire import CONTROL_PREFIX
 from wacht_mock.service import query
 from wacht_mock.service.fixtures import FixtureError, FixtureFile, apply
@@ -105,8 +106,8 @@ async def state(request: Request) -> Response:
 
 def _import(mock: WachtMock, raw: bytes) -> int:
     try:
-        return import_state(mock.store, parse_json(raw, max_depth=SNAPSHOT_DEPTH))
-    except SnapshotError as exc:
+        return import_state(mock.store, decode(raw, "the body", max_depth=SNAPSHOT_DEPTH))
+    except (JsonTextError, SnapshotError) as exc:
         raise BadRequest(f"Not a valid snapshot: {exc}") from None
 
 
