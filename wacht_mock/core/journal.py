@@ -39,6 +39,8 @@ class Entry:
     script: str | None = None
     violations: tuple[str, ...] = ()
     error: str | None = None
+    #: How the exchange ended when the client did not see all of it (a stream it left).
+    outcome: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -51,7 +53,8 @@ class Entry:
         line = f"#{self.number} {self.method} {target} -> {self.status}"
         if self.script:
             line += f" [{self.script}]"
-        for problem in (*self.violations, *([self.error] if self.error else [])):
+        notes = [note for note in (self.error, self.outcome) if note]
+        for problem in (*self.violations, *notes):
             line += f"\n    {problem}"
         return line
 

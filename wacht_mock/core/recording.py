@@ -106,6 +106,7 @@ def _entry(
         script=notes.get("script"),
         violations=tuple(mask_text(note) for note in notes.get("violations", ())),
         error=_masked(error or notes.get("error")),
+        outcome=notes.get("outcome"),
     )
 
 

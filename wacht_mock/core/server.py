@@ -17,6 +17,7 @@ import uvicorn
 from starlette.types import ASGIApp
 
 STOP_GRACE_SECONDS = 1.0
+DISCONNECT_GRACE_SECONDS = 0.5
 #: Loopback only unless told otherwise: a mock is nobody's public server.
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
@@ -51,6 +52,13 @@ class FastServer(uvicorn.Server):
         loop = asyncio.get_running_loop()
         deadline = loop.time() + STOP_GRACE_SECONDS
         while self.server_state.connections and loop.time() < deadline:
+            await asyncio.sleep(0.001)
+        # Responses still running (streams) see their client disconnect and end on their own,
+        # quietly; only what ignores that is cancelled.
+        for connection in list(self.server_state.connections):
+            connection.transport.close()
+        deadline = loop.time() + DISCONNECT_GRACE_SECONDS
+        while self.server_state.tasks and loop.time() < deadline:
             await asyncio.sleep(0.001)
         for task in self.server_state.tasks:
             task.cancel()

@@ -37,6 +37,11 @@ from wacht_mock.service.models import (
 from wacht_mock.service.payloads import ExecuteRequest
 from wacht_mock.service.store import Store
 
+#: nginx's status for a client that hung up before it had the whole exchange (its request not
+#: all sent, or a stream not all read); no one receives it, but the journal and the context show
+#: it (and it is no server error: the mock did nothing wrong).
+CLIENT_CLOSED_REQUEST = 499
+
 
 @dataclass(frozen=True)
 class Execution:
@@ -83,6 +88,21 @@ class ExecutionService:
         state = _state(execution_id, conversation_id, request.agent_name, status, reply)
         updated = self.store.record_execution(deployment_id, context_id, turns, state)
         return Execution(execution_id, conversation_id, message_id, status, reply, updated)
+
+    def interrupted(self, deployment_id: str, execution: Execution, message: str) -> None:
+        """The client of a stream left before its end: its execution failed, as the client saw
+        it (unless the context has run another execution since, or is gone)."""
+        recorded = execution.context.execution_state
+        if recorded is None:
+            return
+        state = replace(
+            recorded,
+            status="failed",
+            pending_input_request=None,
+            error_message=message,
+            error_code=CLIENT_CLOSED_REQUEST,
+        )
+        self.store.replace_execution_state(deployment_id, execution.context.id, state)
 
     def _respond(self, call: AgentCall) -> RenderedReply:
         try:

@@ -17,6 +17,7 @@ from wacht_mock.core.body import read_json
 from wacht_mock.core.errors import ApiError
 from wacht_mock.service import query
 from wacht_mock.service.auth import Tenant
+from wacht_mock.service.execution import CLIENT_CLOSED_REQUEST
 from wacht_mock.service.mock import WachtMock
 from wacht_mock.service.models import STATUSES
 from wacht_mock.service.payloads import (
@@ -26,7 +27,7 @@ from wacht_mock.service.payloads import (
     validate,
 )
 from wacht_mock.service.store import NewContext
-from wacht_mock.service.streaming import EventStream
+from wacht_mock.service.streaming import EventStream, interruption
 from wacht_mock.service.views import context_json, execution_json, page_json, turn_json
 
 COLLECTION = "/ai/execution-contexts"
@@ -42,11 +43,6 @@ def _tenant(request: Request) -> Tenant:
     tenant = _mock(request).keys.authenticate(request.headers.get("authorization"))
     request.state.deployment_id = tenant.deployment_id
     return tenant
-
-
-#: nginx's status for a client that hung up before its request was read; no one receives it,
-#: but the journal shows it (and it is no server error: the mock did nothing wrong).
-CLIENT_CLOSED_REQUEST = 499
 
 
 async def _body(request: Request) -> object:
@@ -119,7 +115,13 @@ async def execute(request: Request) -> Response:
     )
     request.state.script = execution.reply.source
     if body.kind == "stream":
-        return EventStream(execution)
+
+        def interrupted(delivered: int, total: int) -> None:
+            mock.executions.interrupted(
+                tenant.deployment_id, execution, interruption(delivered, total)
+            )
+
+        return EventStream(execution, interrupted)
     await asyncio.sleep(execution.reply.latency)
     return JSONResponse(execution_json(execution))
 

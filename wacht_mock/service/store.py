@@ -180,6 +180,19 @@ class Store:
                 executions=current.executions + 1,
             )
 
+    def replace_execution_state(
+        self, deployment_id: str, context_id: str, state: ExecutionState
+    ) -> None:
+        """Correct the state of the context's last execution, if it still is ``state``'s one
+        (a later execution, or a deleted context, is left alone). Not activity: nothing moves."""
+        with self._lock:
+            context = self._tenants.get(deployment_id, _Tenant()).contexts.get(context_id)
+            last = context.execution_state if context else None
+            if context is None or last is None or last.execution_id != state.execution_id:
+                return
+            completed_at = context.completed_at if state.status == "completed" else None
+            self._replace(context, execution_state=state, completed_at=completed_at)
+
     # -- whole state ------------------------------------------------------------------------
 
     def reset(self) -> None:

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import anyio
 from sse_starlette import ServerSentEvent
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
@@ -56,20 +57,43 @@ def events(execution: Execution) -> Iterator[Event]:
     yield Event("message_end", execution_json(execution))
 
 
+#: Told how many of how many events a client received before it went away.
+Interrupted = Callable[[int, int], None]
+
+
 class EventStream(Response):
-    """The response of a streamed execution."""
+    """The response of a streamed execution; it stops as soon as its client disconnects."""
 
     media_type = "text/event-stream"
 
-    def __init__(self, execution: Execution) -> None:
+    def __init__(self, execution: Execution, on_interrupt: Interrupted | None = None) -> None:
         super().__init__(status_code=200, media_type=self.media_type)
         self.execution = execution
+        self.on_interrupt = on_interrupt
+        self.delivered = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        planned = list(self._planned())
+        finished = False
+        async with anyio.create_task_group() as group:
+
+            async def until_disconnect() -> None:
+                while (await receive())["type"] != "http.disconnect":
+                    pass
+                group.cancel_scope.cancel()
+
+            group.start_soon(until_disconnect)
+            await self._send_all(planned, send)
+            finished = True
+            group.cancel_scope.cancel()
+        if not finished:
+            self._interrupted(scope, sum(event is not None for event in planned))
+
+    async def _send_all(self, planned: list[Event | None], send: Send) -> None:
         reply = self.execution.reply
         await asyncio.sleep(reply.latency)
         await send({"type": "http.response.start", "status": 200, "headers": _HEADERS})
-        for number, event in enumerate(self._planned(), start=1):
+        for number, event in enumerate(planned, start=1):
             if event is None:
                 return  # a dropped connection: the response never completes
             if number > 1 and event.name == "content_delta":
@@ -77,7 +101,14 @@ class EventStream(Response):
             await send(
                 {"type": "http.response.body", "body": event.encode(number), "more_body": True}
             )
+            self.delivered = number
         await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    def _interrupted(self, scope: Scope, total: int) -> None:
+        """The client went before the end: the journal and the context say what it received."""
+        scope.setdefault("state", {})["outcome"] = interruption(self.delivered, total)
+        if self.on_interrupt is not None:
+            self.on_interrupt(self.delivered, total)
 
     def _planned(self) -> Iterator[Event | None]:
         """The clean events, or those before the fault and then the fault (never past the end)."""
@@ -95,3 +126,8 @@ def _fault_events(fault: StreamFault) -> Iterator[Event | None]:
         yield Event("error", error_envelope(fault.message, fault.code))
     elif fault.mode == "drop":
         yield None
+
+
+def interruption(delivered: int, total: int) -> str:
+    """``interrupted: the client disconnected after 3 of 9 events``."""
+    return f"interrupted: the client disconnected after {delivered} of {total} events"
