@@ -16,7 +16,7 @@ from wacht_mock._version import __version__
 from wacht_mock.agents import ScriptError
 from wacht_mock.core.clock import FrozenClock, SystemClock
 from wacht_mock.core.journal import DEFAULT_JOURNAL_SIZE
-from wacht_mock.core.server import DEFAULT_HOST, DEFAULT_PORT, ServerThread
+from wacht_mock.core.server import DEFAULT_HOST, DEFAULT_PORT, ServerThread, add_limit_arguments
 from wacht_mock.service.app import create_app
 from wacht_mock.service.config import MockConfig
 from wacht_mock.service.watch import FixtureWatcher
@@ -98,6 +98,7 @@ def _add_serve(serve: argparse.ArgumentParser) -> None:
         metavar="PATH",
         help="YAML/JSON fixture files or folders: contexts to seed and agent scripts",
     )
+    add_limit_arguments(serve)
     serve.set_defaults(handler=_serve)
 
 
@@ -121,7 +122,8 @@ def _serve(args: argparse.Namespace) -> int:
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda sig, frame: stopping.set())
     watcher = FixtureWatcher(app.state.mock, _say).start() if args.watch else None
-    with ServerThread(app, args.host, args.port) as server:
+    limits = {"request_timeout": args.request_timeout, "limit_concurrency": args.limit_concurrency}
+    with ServerThread(app, args.host, args.port, **limits) as server:
         print(f"wacht-mock {__version__} listening on {server.url} (Ctrl-C to stop)", flush=True)
         if config.control_token:
             shown = (

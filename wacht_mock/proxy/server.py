@@ -28,7 +28,6 @@ from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 import httpx
-import uvicorn
 from starlette.types import Receive, Scope, Send
 
 from wacht_mock._version import __version__
@@ -36,11 +35,17 @@ from wacht_mock.contract.drift import DriftReport
 from wacht_mock.contract.responses import ResponseCheck
 from wacht_mock.contract.validation import ContractValidator
 from wacht_mock.contract.violations import Violation
-from wacht_mock.core.errors import ApiError, BadRequest
+from wacht_mock.core.errors import ApiError, BadRequest, RequestTimeout
 from wacht_mock.core.journal import DEFAULT_JOURNAL_SIZE, Journal
 from wacht_mock.core.masking import mask_text
 from wacht_mock.core.recording import Recorder
-from wacht_mock.core.server import DEFAULT_HOST, DEFAULT_PORT, FastServer, ServerThread
+from wacht_mock.core.server import (
+    DEFAULT_HOST,
+    DEFAULT_PORT,
+    DEFAULT_REQUEST_TIMEOUT,
+    ServerThread,
+    add_limit_arguments,
+)
 from wacht_mock.core.sse import SseEvent, SseReader
 from wacht_mock.core.wire import CONTROL_PREFIX as PREFIX
 
@@ -164,7 +169,9 @@ class Exchange:
             if self.started:
                 raise
             body = json.dumps(exc.envelope()).encode()
-            await self._start(exc.status, [("content-type", "application/json")], len(body))
+            headers = [("content-type", "application/json")]
+            close = [(b"connection", b"close")] if isinstance(exc, RequestTimeout) else []
+            await self._start(exc.status, headers, len(body), close)
             await self.send({"type": "http.response.body", "body": body})
 
     async def _exchange(self) -> None:
@@ -289,7 +296,11 @@ class Exchange:
         await self.send({"type": "http.response.body", "body": b"", "more_body": False})
 
     async def _start(
-        self, status: int, headers: Iterable[tuple[str, str]], length: int | None
+        self,
+        status: int,
+        headers: Iterable[tuple[str, str]],
+        length: int | None,
+        own: Sequence[tuple[bytes, bytes]] = (),
     ) -> None:
         kept = [
             (name.lower().encode("latin-1"), value.encode("latin-1"))
@@ -298,6 +309,7 @@ class Exchange:
         ]
         if length is not None:
             kept.append((b"content-length", str(length).encode()))
+        kept += own  # the proxy's own, not the upstream's (hop-by-hop ones included)
         self.started = True
         await self.send({"type": "http.response.start", "status": status, "headers": kept})
 
@@ -309,20 +321,26 @@ def _headers(raw: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
 class ProxyThread(ServerThread):
     """A :class:`ContractProxy` served on a real socket from a daemon thread."""
 
-    def __init__(self, proxy: ContractProxy, host: str = DEFAULT_HOST, port: int = 0) -> None:
-        super().__init__(proxy.app, host, port)
-        self.proxy = proxy
-        config = uvicorn.Config(
+    def __init__(
+        self,
+        proxy: ContractProxy,
+        host: str = DEFAULT_HOST,
+        port: int = 0,
+        *,
+        request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
+        limit_concurrency: int | None = None,
+    ) -> None:
+        super().__init__(
             proxy.app,
-            host=host,
-            port=port,
+            host,
+            port,
+            request_timeout=request_timeout,
+            limit_concurrency=limit_concurrency,
             lifespan="on",
-            log_level="warning",
-            access_log=False,
             server_header=False,  # the upstream's own Server and Date headers pass through
             date_header=False,
         )
-        self.server = FastServer(config)
+        self.proxy = proxy
 
     def __enter__(self) -> ProxyThread:
         self.start()
@@ -360,6 +378,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help="upstream read timeout (default: %(default)s)",
     )
+    add_limit_arguments(parser)
     parser.set_defaults(handler=handle)
 
 
@@ -375,7 +394,8 @@ def handle(args: argparse.Namespace) -> int:
     logging.basicConfig(format="wacht-mock proxy: %(message)s", stream=sys.stderr)
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda sig, frame: stopping.set())
-    with ProxyThread(proxy, args.host, args.port) as server:
+    limits = {"request_timeout": args.request_timeout, "limit_concurrency": args.limit_concurrency}
+    with ProxyThread(proxy, args.host, args.port, **limits) as server:
         print(
             f"wacht-mock proxy {__version__} listening on {server.url}, "
             f"forwarding to {proxy.upstream} (Ctrl-C to stop)",
