@@ -6,6 +6,7 @@ the header ``X-Wacht-Mock-Token: <token>``. It is not part of the contract and n
 
 from __future__ import annotations
 
+import gc
 import secrets
 from typing import Any
 
@@ -105,10 +106,17 @@ async def state(request: Request) -> Response:
 
 
 def _import(mock: WachtMock, raw: bytes) -> int:
+    # Full collections over the millions of objects a large snapshot makes would each hold the
+    # GIL (and so the event loop) for up to seconds: the cyclic collector waits for the import.
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         return import_state(mock.store, decode(raw, "the body", max_depth=SNAPSHOT_DEPTH))
     except (JsonTextError, SnapshotError) as exc:
         raise BadRequest(f"Not a valid snapshot: {exc}") from None
+    finally:
+        if collecting:
+            gc.enable()
 
 
 async def calls(request: Request) -> Response:
