@@ -10,6 +10,7 @@ connections (uvicorn's own 503 past it).
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import subprocess
 import sys
@@ -95,7 +96,8 @@ def test_expect_100_continue_with_no_body_gets_408(strict_server: ServerThread) 
         connection.sendall(
             b"POST /ai/execution-contexts HTTP/1.1\r\nHost: m\r\n"
             + f"Authorization: Bearer {KEY}\r\n".encode()
-            + b"Content-Type: application/json\r\nContent-Length: 20\r\nExpect: 100-continue\r\n\r\n"
+            + b"Content-Type: application/json\r\nContent-Length: 20\r\n"
+            + b"Expect: 100-continue\r\n\r\n"
         )
         response = read_response(connection)
         assert response is not None
@@ -123,10 +125,8 @@ def test_an_endless_chunked_body_gets_408(strict_server: ServerThread) -> None:
                 pass
             except OSError:
                 break
-            try:
+            with contextlib.suppress(BlockingIOError):
                 data += connection.recv(65536)
-            except BlockingIOError:
-                pass
             time.sleep(0.02)
     assert data.startswith(b"HTTP/1.1 408"), data[:200]
     assert time.perf_counter() - started < TIMEOUT + MARGIN
