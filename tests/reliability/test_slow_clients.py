@@ -73,6 +73,16 @@ def test_a_slow_request_head_gets_408(strict_server: ServerThread) -> None:
         _expect_408(connection)
 
 
+def test_a_slow_head_after_a_kept_alive_request_gets_408(strict_server: ServerThread) -> None:
+    with _connect(strict_server.port) as connection:
+        connection.sendall(b"GET /ai/execution-contexts HTTP/1.1\r\nHost: m\r\n\r\n")
+        first = read_response(connection)
+        assert first is not None
+        assert first.status == 401
+        connection.sendall(b"GET /ai/execution-contexts HTTP/1.1\r\nHost: m\r\n")
+        _expect_408(connection)
+
+
 def test_a_head_dribbled_a_byte_at_a_time_gets_408(strict_server: ServerThread) -> None:
     head = b"GET /ai/execution-contexts HTTP/1.1\r\nHost: m\r\nX-Slow: " + b"a" * 100
     started = time.perf_counter()

@@ -136,9 +136,9 @@ def timed_protocol(base: type[asyncio.Protocol], seconds: float) -> type[asyncio
 
         def data_received(self, data: bytes) -> None:
             if self._waiting():
-                self._started = True
-                if self._head_timer is None:
+                if self._head_timer is None:  # a kept-alive connection's next request
                     self._arm()
+                self._started = True
             super().data_received(data)
             if not self._waiting():
                 self._disarm()
