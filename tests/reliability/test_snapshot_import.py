@@ -228,7 +228,7 @@ def _large_snapshot(contexts: int) -> bytes:
 
 
 def test_a_large_import_does_not_stop_the_server() -> None:
-    body = _large_snapshot(12_000)  # about 20 MB
+    body = _large_snapshot(8_000)  # about 21 MB
     app = create_app(MockConfig(seed=1, control_token="s3cret"))
     with ServerThread(app) as server, httpx.Client(base_url=server.url, headers=TOKEN) as client:
         done = threading.Event()
