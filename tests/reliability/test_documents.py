@@ -139,6 +139,14 @@ def test_serve_exits_2_with_one_line(tmp_path: Path, make: Any) -> None:
     assert line.startswith(f"wacht-mock: error: {path}: "), line
 
 
+def replace(path: Path, text: str, stamp: int) -> None:
+    """Edit a file in one step (as editors save), so the watcher never reads it half-written."""
+    draft = path.with_suffix(".draft")
+    draft.write_text(text)
+    os.utime(draft, (stamp, stamp))
+    os.replace(draft, path)
+
+
 def test_the_watch_thread_survives_a_bad_edit(tmp_path: Path) -> None:
     path = tmp_path / "bots.yaml"
     path.write_text("agents: {bot: {reply: first}}\n")
@@ -153,20 +161,14 @@ def test_the_watch_thread_survives_a_bad_edit(tmp_path: Path) -> None:
 
     watcher = FixtureWatcher(mock, report, interval=0.01).start()
     try:
-        for stamp, text in enumerate(
-            [nested_yaml(tmp_path).read_text(), bomb_file(tmp_path).read_text()]
-        ):
-            path.write_text(text)
-            os.utime(path, (1_000 + stamp, 1_000 + stamp))
-            deadline = time.monotonic() + 5
-            while (
-                len([s for s in said if "not reloaded" in s]) <= stamp
-                and time.monotonic() < deadline
-            ):
+        edits = [nested_yaml(tmp_path).read_text(), bomb_file(tmp_path).read_text()]
+        for stamp, text in enumerate(edits):
+            replace(path, text, 1_000 + stamp)
+            deadline = time.monotonic() + 10
+            while sum("not reloaded" in s for s in said) <= stamp and time.monotonic() < deadline:
                 time.sleep(0.01)
-        path.write_text("agents: {bot: {reply: second}}\n")
-        os.utime(path, (2_000, 2_000))
-        assert reloaded.wait(5), said
+        replace(path, "agents: {bot: {reply: second}}\n", 2_000)
+        assert reloaded.wait(10), said
     finally:
         watcher.stop()
     assert sum("not reloaded" in line for line in said) == 2, said
