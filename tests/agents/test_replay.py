@@ -75,7 +75,11 @@ def test_recorded_chunks_that_do_not_make_up_the_text_give_way_to_words() -> Non
 @pytest.mark.parametrize(
     ("field", "value", "problem"),
     [
-        ("kind", "shout", "kind: Input should be 'new_message', 'continue', 'stream' or 'user_input_response'"),
+        (
+            "kind",
+            "shout",
+            "kind: Input should be 'new_message', 'continue', 'stream' or 'user_input_response'",
+        ),
         ("timing", [0.2, 0.1], "timing: offsets are seconds from the request, never decreasing"),
         ("chunking", ["a", ""], "chunking: must be"),
     ],

@@ -161,7 +161,7 @@ def test_settings_come_from_pyproject_and_flags_win(tmp_path: Path) -> None:
         listed = httpx.get(f"{url}/ai/execution-contexts", headers=headers).json()
         out, _ = stop(process)
     assert [c["title"] for c in listed["data"]] == ["b", "a"]
-    assert "loaded 2 contexts (wk_test_…demo: 2) and 1 scripted agent (triage-bot)" in out
+    assert "loaded 2 contexts (wk_test_…: 2) and 1 scripted agent (triage-bot)" in out
 
 
 def test_an_unknown_pyproject_key_is_one_line(

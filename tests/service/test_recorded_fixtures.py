@@ -178,9 +178,9 @@ def test_a_request_never_recorded_is_a_404_naming_the_closest_recording(
 @pytest.mark.parametrize(
     ("change", "fragment"),
     [
-        (('id: "7391082350012416000"', 'id: "ctx_1"'), "ids are decimal strings"),
+        (('id: "7391082350012416000"', 'id: "ctx_1"'), "expected a decimal id"),
         (('created_at: "2026-03-01T10:00:00.000000Z"', 'created_at: "yesterday"'), "yesterday"),
-        (("status: active", "status: sleeping"), "unknown status"),
+        (("status: active", "status: sleeping"), "/context/status: Input should be"),
     ],
 )
 def test_a_broken_recorded_context_names_the_file_and_the_context(

@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from os import PathLike
 from pathlib import Path
 from typing import Any
 
-import yaml
+from wacht_mock.core.documents import DocumentError, read_document
 
 from .errors import InvalidScript
 
-_READERS: dict[str, Callable[[str], object]] = {
-    ".yaml": yaml.safe_load,
-    ".yml": yaml.safe_load,
-    ".json": json.loads,
-}
+SUFFIXES = (".yaml", ".yml", ".json")
 
 
 def load_agents_file(path: str | PathLike[str]) -> Mapping[str, Any]:
@@ -41,11 +36,11 @@ def load_agents_file(path: str | PathLike[str]) -> Mapping[str, Any]:
 
 
 def _read(file: Path) -> object:
-    reader = _READERS.get(file.suffix.lower())
-    if reader is None:
+    if file.suffix.lower() not in SUFFIXES:
         message = f"unsupported file type {file.suffix!r} (use .yaml, .yml or .json)"
         raise InvalidScript.at("", message).from_source(str(file))
     try:
-        return reader(file.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, ValueError) as error:
-        raise InvalidScript.at("", f"cannot be parsed: {error}").from_source(str(file)) from None
+        return read_document(file)
+    except DocumentError as error:
+        reason = str(error).removeprefix(f"{file}: ")
+        raise InvalidScript.at("", f"cannot be parsed: {reason}").from_source(str(file)) from None

@@ -17,6 +17,7 @@ from schemathesis.core.failures import Failure
 from schemathesis.engine import Status, events
 
 from wacht_mock.contract.drift import fold_indexes
+from wacht_mock.core.masking import mask_text
 
 STATEFUL_LABEL = "Stateful tests"
 PHASES = ("examples", "coverage", "fuzzing", "stateful")
@@ -34,6 +35,10 @@ class Finding:
     message: str
     curl: str
     status: int | None = None
+
+    def __post_init__(self) -> None:  # a repro line may carry the key it ran with
+        object.__setattr__(self, "message", mask_text(self.message))
+        object.__setattr__(self, "curl", mask_text(self.curl))
 
     @property
     def kind(self) -> str:

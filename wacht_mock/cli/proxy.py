@@ -14,7 +14,7 @@ from pathlib import Path
 from wacht_mock._version import __version__
 from wacht_mock.contract.documents import PROFILES
 from wacht_mock.core.cassette import DEFAULT_KEY_ALIAS
-from wacht_mock.core.server import DEFAULT_HOST, DEFAULT_PORT
+from wacht_mock.core.server import DEFAULT_HOST, DEFAULT_PORT, add_limit_arguments
 from wacht_mock.proxy.recorder import FixtureRecorder
 from wacht_mock.proxy.server import DEFAULT_TIMEOUT, KEY_VARIABLE, ContractProxy, ProxyThread
 from wacht_mock.service.settings import port
@@ -55,6 +55,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help="upstream read timeout (default: %(default)s)",
     )
+    add_limit_arguments(parser)
     parser.add_argument(
         "--record",
         type=Path,
@@ -115,7 +116,8 @@ def handle(args: argparse.Namespace) -> int:
         upstream_key=os.environ.get(KEY_VARIABLE) if replay else None,
         replay=replay,
     )
-    listening = ProxyThread(proxy, args.host, listen_port).listen()
+    limits = {"request_timeout": args.request_timeout, "limit_concurrency": args.limit_concurrency}
+    listening = ProxyThread(proxy, args.host, listen_port, **limits).listen()
     logging.basicConfig(format="wacht-mock proxy: %(message)s", stream=sys.stderr)
     logging.getLogger("wacht_mock").setLevel(logging.INFO)
     stopping = threading.Event()

@@ -33,7 +33,11 @@ def handle(args: argparse.Namespace) -> int:
     mock: WachtMock = app.state.mock
     state = StateFile(Path(values["state"]), mock) if values["state"] else None
     restored = state.load() if state is not None else 0
-    listening = ServerThread(app, values["host"], values["port"]).listen()
+    limits = {
+        "request_timeout": values["request_timeout"],
+        "limit_concurrency": values["limit_concurrency"],
+    }
+    listening = ServerThread(app, values["host"], values["port"], **limits).listen()
     configure_logging(values["log_level"], values["log_format"])  # once nothing can go wrong
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda sig, frame: stopping.set())

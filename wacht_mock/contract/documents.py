@@ -14,8 +14,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-
+from wacht_mock.core.documents import read_document
 from wacht_mock.core.resources import data_dir
 
 Profile = Literal["guide", "platform"]
@@ -39,7 +38,7 @@ def load_contract(path: Path | None = None) -> dict[str, Any]:
 
 @cache
 def _read(path: Path) -> dict[str, Any]:
-    document: dict[str, Any] = yaml.safe_load(path.read_text("utf-8"))
+    document: dict[str, Any] = read_document(path)
     return document
 
 

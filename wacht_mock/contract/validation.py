@@ -167,7 +167,9 @@ class ContractValidator:
         value = header_value(headers, "authorization")
         if not operation.secured or (value is not None and _BEARER.fullmatch(value.strip())):
             return []
-        arrived = "nothing" if value is None else f"{value.split(' ', 1)[0]!r} …"
+        scheme, space, _ = (value or "").strip().partition(" ")
+        arrived = f"{scheme!r} …" if space else "a value with no scheme"
+        arrived = "nothing" if value is None else arrived
         place = Place("request", operation.label, "header")
         return [
             place.violation(

@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from jsonschema.exceptions import ValidationError
 
+from wacht_mock.core.masking import mask_text
 from wacht_mock.core.text import did_you_mean, preview
 from wacht_mock.core.wire import escape
 
@@ -63,9 +64,10 @@ class Place:
         message: str | None = None,
         hint: str = "",
     ) -> Violation:
-        text = message or f"expected {expected}, got {arrived}"
+        arrived = mask_text(arrived)
+        text = mask_text(message or f"expected {expected}, got {arrived}")
         if hint:
-            text += f"; {hint}"
+            text += f"; {mask_text(hint)}"
         where = f"{self.location} {pointer}".strip()
         return Violation(
             self.direction,

@@ -13,11 +13,17 @@ from wacht_mock.core.wire import media_type as parsed_media_type
 MAX_BODY_BYTES = 1024 * 1024
 
 
-async def read_json(request: Request, *, max_bytes: int = MAX_BODY_BYTES) -> Any:
+async def read_json(
+    request: Request, *, max_bytes: int = MAX_BODY_BYTES, max_depth: int | None = None
+) -> Any:
     """The parsed body, or a 415/413/400 that says what is wrong with it."""
+    return parse_json(await read_json_bytes(request, max_bytes=max_bytes), max_depth=max_depth)
+
+
+async def read_json_bytes(request: Request, *, max_bytes: int = MAX_BODY_BYTES) -> bytes:
+    """The body of a JSON request, unparsed (to parse elsewhere), or a 415/413."""
     _check_content_type(request.headers.get("content-type"))
-    raw = await _read_capped(request, max_bytes)
-    return parse_json(raw)
+    return await _read_capped(request, max_bytes)
 
 
 def _check_content_type(content_type: str | None) -> None:
@@ -25,6 +31,11 @@ def _check_content_type(content_type: str | None) -> None:
     if media_type != "application/json" and not media_type.endswith("+json"):
         got = repr(content_type) if content_type else "no Content-Type"
         raise UnsupportedMediaType(f"Request body must be application/json, got {got}")
+
+
+async def read_body(request: Request, *, max_bytes: int = MAX_BODY_BYTES) -> bytes:
+    """The body, of any type, or a 413 once it is over ``max_bytes`` (never read whole)."""
+    return await _read_capped(request, max_bytes)
 
 
 async def _read_capped(request: Request, max_bytes: int) -> bytes:
@@ -42,9 +53,9 @@ async def _read_capped(request: Request, max_bytes: int) -> bytes:
     return b"".join(chunks)
 
 
-def parse_json(raw: bytes) -> Any:
+def parse_json(raw: bytes, *, max_depth: int | None = None) -> Any:
     """JSON text as Python data; duplicate keys and absurd nesting are errors too."""
     try:
-        return decode(raw)
+        return decode(raw, max_depth=max_depth)
     except JsonTextError as exc:
         raise BadRequest(str(exc)) from None

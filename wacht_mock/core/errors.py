@@ -67,6 +67,15 @@ class Conflict(ApiError):
     status = 409
 
 
+class RequestTimeout(ApiError):
+    """The request did not arrive in time; the connection is closed after this answer."""
+
+    status = 408
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, headers={"Connection": "close"})
+
+
 class PayloadTooLarge(ApiError):
     status = 413
     violation = True

@@ -14,6 +14,10 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from wacht_mock.core.masking import mask_key, mask_text
+
+__all__ = ["Entry", "Journal", "clip", "mask_key"]
+
 BODY_LIMIT = 16 * 1024
 #: What an entry keeps of one header value, of all its headers together, and of the query string.
 HEADER_LIMIT = 1024
@@ -47,6 +51,8 @@ class Entry:
     error: str | None = None
     #: The injected fault that answered (or delayed, or dropped) this request.
     fault: str | None = None
+    #: How the exchange ended when the client did not see all of it (a stream it left).
+    outcome: str | None = None
 
     @property
     def size(self) -> int:
@@ -68,7 +74,8 @@ class Entry:
             line += f" [{self.script}]"
         if self.fault:
             line += f" [{self.fault}]"
-        for problem in (*self.violations, *([self.error] if self.error else [])):
+        notes = [note for note in (self.error, self.outcome) if note]
+        for problem in (*self.violations, *notes):
             line += f"\n    {problem}"
         return line
 
@@ -139,18 +146,10 @@ class Journal:
         return iter(self.entries())
 
 
-def mask_key(value: str) -> str:
-    """``Bearer wk_test_abcdef123`` → ``Bearer wk_test_…f123``."""
-    scheme, _, key = value.partition(" ")
-    if not key:
-        return "…"
-    prefix = key[: key.find("_", 3) + 1] if key.startswith("wk_") else ""
-    return f"{scheme} {prefix}…{key[-4:]}"
-
-
 def clip(data: bytes, limit: int = BODY_LIMIT, encoding: str = "utf-8") -> str:
-    """The first ``limit`` bytes as text; when there were more, a note of how many."""
-    text = data[:limit].decode(encoding, "replace")
+    """The first ``limit`` bytes as text, key-shaped values masked; when there were more, a note
+    of how many."""
+    text = mask_text(data[:limit].decode(encoding, "replace"))
     return text + (f"… ({len(data)} bytes)" if len(data) > limit else "")
 
 

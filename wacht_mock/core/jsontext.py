@@ -19,8 +19,11 @@ class JsonTextError(ValueError):
     """Text that is not acceptable JSON; ``str(error)`` says why and where."""
 
 
-def decode(raw: bytes, what: str = "Request body") -> Any:
-    """``raw`` as Python data, or a :class:`JsonTextError` whose message starts with ``what``."""
+def decode(raw: bytes, what: str = "Request body", *, max_depth: int | None = None) -> Any:
+    """``raw`` as Python data, or a :class:`JsonTextError` whose message starts with ``what``.
+
+    With ``max_depth``, arrays and objects nested deeper than that are refused too.
+    """
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -36,11 +39,40 @@ def decode(raw: bytes, what: str = "Request body") -> Any:
         where = f"line {exc.lineno} column {exc.colno}"
         raise JsonTextError(f"{what} is not valid JSON: {exc.msg} at {where}{_near(exc)}") from None
     except RecursionError:
-        raise JsonTextError(f"{what} is nested too deeply") from None
+        limit = f"deeper than {max_depth} levels" if max_depth else "too deeply"
+        raise JsonTextError(f"{what} is nested {limit}") from None
     except _Refused as exc:
         raise JsonTextError(f"{what} {exc}") from None
-    _check_strings(data, what)
+    _check_strings(data, what, max_depth)
     return data
+
+
+def _deep_place(data: Any, max_depth: int) -> str:
+    """A JSON pointer to the first value nested ``max_depth`` deep (shortened past 8 levels)."""
+    path: list[str] = []
+    item = data
+    while len(path) < max_depth:
+        children = item.items() if isinstance(item, dict) else enumerate(item)
+        for key, child in children:
+            if isinstance(child, dict | list) and _depth_at_least(child, max_depth - len(path) - 1):
+                path.append(str(key).replace("~", "~0").replace("/", "~1"))
+                item = child
+                break
+        else:
+            break
+    shown = "/".join(path[:8]) + ("/…" if len(path) > 8 else "")
+    return "/" + shown
+
+
+def _depth_at_least(item: Any, levels: int) -> bool:
+    pending = [(item, 0)]
+    while pending:
+        value, depth = pending.pop()
+        if depth >= levels:
+            return True
+        children = value.values() if isinstance(value, dict) else value
+        pending.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
 
 
 class _Refused(Exception):
@@ -74,16 +106,19 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
-def _check_strings(data: Any, what: str) -> None:
-    """Refuse lone surrogates (``"\\ud800"``): no text can hold them."""
-    pending = [data]
+def _check_strings(data: Any, what: str, max_depth: int | None) -> None:
+    """Refuse lone surrogates (``"\\ud800"``): no text can hold them; and nesting too deep."""
+    pending = [(data, 0)]
     while pending:
-        item = pending.pop()
+        item, depth = pending.pop()
+        if isinstance(item, dict | list) and max_depth is not None and depth >= max_depth:
+            where = _deep_place(data, max_depth)
+            raise JsonTextError(f"{what} is nested deeper than {max_depth} levels (at {where})")
         if isinstance(item, dict):
-            pending.extend(item.keys())
-            pending.extend(item.values())
+            pending.extend((key, depth) for key in item)
+            pending.extend((value, depth + 1) for value in item.values())
         elif isinstance(item, list):
-            pending.extend(item)
+            pending.extend((value, depth + 1) for value in item)
         elif isinstance(item, str) and not item.isascii():
             try:
                 item.encode("utf-8")

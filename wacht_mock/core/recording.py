@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from wacht_mock.core.journal import QUERY_LIMIT, Entry, Journal, clip, clip_headers, mask_key
+from wacht_mock.core.journal import QUERY_LIMIT, Entry, Journal, clip, clip_headers
+from wacht_mock.core.masking import mask_header, mask_text
 
 #: One line per request, at INFO (WARNING for an error inside the server).
 request_log = logging.getLogger("wacht_mock.requests")
@@ -34,6 +35,7 @@ class Facts:
     error: str | None = None  # why the mock could not answer (its setup, or a bug)
     fault: str | None = None  # an injected or scripted fault that answered instead
     dropped: bool = False  # the connection was dropped on purpose: no status reached the client
+    outcome: str | None = None  # how the exchange ended when the client did not see all of it
 
 
 def facts(scope: Scope) -> Facts:
@@ -124,7 +126,7 @@ def _entry(
         number=number,
         started_at=started,
         method=scope["method"],
-        path=scope["path"],
+        path=mask_text(scope["path"]),
         query=clip(scope.get("query_string", b""), QUERY_LIMIT, "latin-1"),
         headers=_headers(scope),
         body=clip(body),
@@ -134,9 +136,10 @@ def _entry(
         deployment_id=notes.deployment_id,
         agent_name=notes.agent_name,
         script=notes.script,
-        violations=tuple(notes.violations),
-        error=error or notes.error,
+        violations=tuple(mask_text(note) for note in notes.violations),
+        error=_masked(error or notes.error),
         fault=notes.fault,
+        outcome=notes.outcome,
     )
 
 
@@ -174,5 +177,9 @@ def _headers(scope: Scope) -> dict[str, str]:
     headers = []
     for raw_name, raw_value in scope.get("headers", []):
         name, value = raw_name.decode("latin-1").lower(), raw_value.decode("latin-1")
-        headers.append((name, mask_key(value) if name == "authorization" else value))
+        headers.append((name, mask_header(name, value)))
     return clip_headers(headers)
+
+
+def _masked(text: str | None) -> str | None:
+    return None if text is None else mask_text(text)

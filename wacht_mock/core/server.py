@@ -3,23 +3,40 @@
 uvicorn's own loop polls for shutdown every 0.1 s and sleeps another 0.1 s while stopping; a
 fixture that starts and stops servers pays that each time. :class:`FastServer` waits on an event
 instead, so a stop costs about a millisecond when no client holds a connection open.
+
+A client cannot hold a connection forever without sending its request: the request head (from
+the connection's first byte, or its opening) and the request body each have
+``request_timeout`` seconds to arrive. A head that started is answered 408 in the error envelope,
+an idle connection is closed, and a body read that runs out of time raises
+:class:`~wacht_mock.core.errors.RequestTimeout` (408) from the app's ``receive``.
+``limit_concurrency`` is uvicorn's own: past it, requests get its plain 503.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import errno
+import json
 import logging
 import socket
 import threading
+from http import HTTPStatus
 from types import FrameType, TracebackType
 from typing import Any
 
 import uvicorn
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from wacht_mock.core.errors import ApiError, RequestTimeout
 
 STOP_GRACE_SECONDS = 1.0
+#: Seconds a client has to send its request head, and then its body.
+DEFAULT_REQUEST_TIMEOUT = 5.0
+#: Connections ``wacht-mock serve`` and ``proxy`` serve at once (under a 1,024-descriptor limit).
+DEFAULT_LIMIT_CONCURRENCY = 1000
+DISCONNECT_GRACE_SECONDS = 0.5
 #: Loopback only unless told otherwise: a mock is nobody's public server.
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
@@ -102,6 +119,13 @@ class FastServer(uvicorn.Server):
         deadline = loop.time() + STOP_GRACE_SECONDS
         while self.server_state.connections and loop.time() < deadline:
             await asyncio.sleep(0.001)
+        # Responses still running (streams) see their client disconnect and end on their own,
+        # quietly; only what ignores that is cancelled.
+        for connection in list(self.server_state.connections):
+            connection.transport.close()
+        deadline = loop.time() + DISCONNECT_GRACE_SECONDS
+        while self.server_state.tasks and loop.time() < deadline:
+            await asyncio.sleep(0.001)
         for task in self.server_state.tasks:
             task.cancel()
         await self.lifespan.shutdown()
@@ -137,13 +161,166 @@ def quiet_uvicorn() -> None:
         logger.addFilter(_Noise())
 
 
-def uvicorn_config(app: ASGIApp, host: str, port: int, **options: Any) -> uvicorn.Config:
-    """uvicorn's configuration; its log lines go wherever the process sends its logs."""
+class BodyDeadline:
+    """ASGI middleware: the request body has ``seconds`` from the request's start to arrive."""
+
+    def __init__(self, app: ASGIApp, seconds: float) -> None:
+        self.app = app
+        self.seconds = seconds
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        deadline = asyncio.get_running_loop().time() + self.seconds
+        complete = False
+
+        async def receiving() -> Message:
+            nonlocal complete
+            if complete:  # after the body, waiting for a disconnect is not bounded (streams)
+                return await receive()
+            try:
+                async with asyncio.timeout_at(deadline):
+                    message = await receive()
+            except TimeoutError:
+                raise RequestTimeout(
+                    f"The request body did not arrive within {self.seconds:g} s"
+                ) from None
+            complete = message["type"] != "http.request" or not message.get("more_body", False)
+            return message
+
+        await self.app(scope, receiving, send)
+
+
+def timed_protocol(base: type[asyncio.Protocol], seconds: float) -> type[asyncio.Protocol]:
+    """``base`` (uvicorn's HTTP protocol) with a deadline on each request head."""
+
+    class HeadDeadline(base):  # type: ignore[valid-type,misc]
+        _head_timer: asyncio.TimerHandle | None = None
+        _started = False
+
+        def connection_made(self, transport: asyncio.BaseTransport) -> None:
+            super().connection_made(transport)
+            self._arm()
+
+        def data_received(self, data: bytes) -> None:
+            if self._waiting():
+                if self._head_timer is None:  # a kept-alive connection's next request
+                    self._arm()
+                self._started = True
+            super().data_received(data)
+            if not self._waiting():
+                self._disarm()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._disarm()
+            super().connection_lost(exc)
+
+        def _waiting(self) -> bool:
+            cycle = self.cycle
+            return cycle is None or bool(cycle.response_complete)
+
+        def _arm(self) -> None:
+            self._disarm()
+            loop = asyncio.get_running_loop()
+            self._head_timer = loop.call_later(seconds, self._head_timed_out)
+
+        def _disarm(self) -> None:
+            if self._head_timer is not None:
+                self._head_timer.cancel()
+                self._head_timer = None
+            self._started = False
+
+        def _head_timed_out(self) -> None:
+            self._head_timer = None
+            if not self._waiting() or self.transport.is_closing():
+                return
+            if self._started:  # a request began: say why it ends
+                message = f"The request head did not arrive within {seconds:g} s"
+                self.transport.write(_raw_response(RequestTimeout(message)))
+            self.transport.close()
+
+    return HeadDeadline
+
+
+def _raw_response(error: ApiError) -> bytes:
+    body = json.dumps(error.envelope()).encode()
+    head = (
+        f"HTTP/1.1 {error.status} {HTTPStatus(error.status).phrase}\r\n"
+        "content-type: application/json\r\n"
+        f"content-length: {len(body)}\r\n"
+        "connection: close\r\n\r\n"
+    )
+    return head.encode("latin-1") + body
+
+
+def uvicorn_config(
+    app: ASGIApp,
+    host: str,
+    port: int,
+    *,
+    request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
+    limit_concurrency: int | None = None,
+    **options: Any,
+) -> uvicorn.Config:
+    """A uvicorn configuration with the request deadlines and the connection limit in place."""
+    if request_timeout <= 0:
+        raise ValueError(f"request_timeout must be more than 0 seconds, got {request_timeout}")
+    if limit_concurrency is not None and limit_concurrency < 1:
+        raise ValueError(f"limit_concurrency must be at least 1, got {limit_concurrency}")
     options.setdefault("log_level", "warning")
     options.setdefault("access_log", False)
-    options.setdefault("log_config", None)
+    options.setdefault("log_config", None)  # its lines go wherever the process sends its logs
+    options.setdefault("lifespan", "off")
     quiet_uvicorn()
-    return uvicorn.Config(app, host=host, port=port, lifespan="off", **options)
+    config = uvicorn.Config(
+        BodyDeadline(app, request_timeout),
+        host=host,
+        port=port,
+        limit_concurrency=limit_concurrency,
+        **options,
+    )
+    config.http = timed_protocol(_http_protocol(), request_timeout)
+    return config
+
+
+def add_limit_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--request-timeout`` and ``--limit-concurrency``, for every command that serves."""
+    parser.add_argument(
+        "--request-timeout",
+        type=_positive(float),
+        default=DEFAULT_REQUEST_TIMEOUT,
+        metavar="SECONDS",
+        help="time a client has to send its request head, then its body; past it: 408 and the "
+        "connection closed (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--limit-concurrency",
+        type=_positive(int),
+        default=DEFAULT_LIMIT_CONCURRENCY,
+        metavar="N",
+        help="connections served at once; past it: 503 (default: %(default)s)",
+    )
+
+
+def _positive(kind: type[float] | type[int]) -> Any:
+    def parse(text: str) -> float | int:
+        try:
+            value = kind(text)
+        except ValueError:
+            value = 0
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"expected a number above 0, got {text!r}")
+        return value
+
+    parse.__name__ = kind.__name__
+    return parse
+
+
+def _http_protocol() -> type[asyncio.Protocol]:
+    from uvicorn.protocols.http.auto import AutoHTTPProtocol
+
+    return AutoHTTPProtocol
 
 
 class ServerThread:
@@ -153,8 +330,25 @@ class ServerThread:
     ...     httpx.get(server.url + "/ai/execution-contexts")
     """
 
-    def __init__(self, app: ASGIApp, host: str = DEFAULT_HOST, port: int = 0) -> None:
-        self.server = FastServer(uvicorn_config(app, host, port))
+    def __init__(
+        self,
+        app: ASGIApp,
+        host: str = DEFAULT_HOST,
+        port: int = 0,
+        *,
+        request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
+        limit_concurrency: int | None = None,
+        **options: Any,
+    ) -> None:
+        config = uvicorn_config(
+            app,
+            host,
+            port,
+            request_timeout=request_timeout,
+            limit_concurrency=limit_concurrency,
+            **options,
+        )
+        self.server = FastServer(config)
         self._thread = threading.Thread(target=self._run, name="wacht-mock-server", daemon=True)
         self._error: BaseException | None = None
         self._socket: socket.socket | None = None

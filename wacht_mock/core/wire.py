@@ -6,6 +6,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote
 
 #: Where the mock's control API lives; requests under it are not the client's traffic.
 CONTROL_PREFIX = "/_mock"
@@ -61,3 +62,16 @@ def escape(part: str) -> str:
 def unescape(part: str) -> str:
     """One JSON pointer segment as the key it names."""
     return part.replace("~1", "/").replace("~0", "~")
+
+
+def routing_path(raw_path: bytes) -> str:
+    """The path to route on: each segment decoded, an encoded slash (``%2F``) kept as it came.
+
+    ``/ai/execution-contexts/1%2Fmessages`` names the context ``1%2Fmessages`` (an unknown id),
+    never the messages of context ``1``.
+    """
+    pieces = _ENCODED_SLASH.split(raw_path.decode("latin-1"))
+    return "".join(piece if index % 2 else unquote(piece) for index, piece in enumerate(pieces))
+
+
+_ENCODED_SLASH = re.compile("(%2[Ff])")

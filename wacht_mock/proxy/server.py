@@ -21,10 +21,9 @@ import logging
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import httpx
-import uvicorn
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from wacht_mock.contract.documents import Profile, contract_path
@@ -32,10 +31,11 @@ from wacht_mock.contract.drift import DriftReport
 from wacht_mock.contract.responses import ResponseCheck
 from wacht_mock.contract.validation import ContractValidator
 from wacht_mock.contract.violations import Violation
-from wacht_mock.core.errors import ApiError
+from wacht_mock.core.errors import ApiError, BadRequest, RequestTimeout
 from wacht_mock.core.journal import DEFAULT_JOURNAL_SIZE, Journal
+from wacht_mock.core.masking import mask_text
 from wacht_mock.core.recording import Recorder, facts
-from wacht_mock.core.server import DEFAULT_HOST, FastServer, ServerThread, quiet_uvicorn
+from wacht_mock.core.server import DEFAULT_HOST, DEFAULT_REQUEST_TIMEOUT, ServerThread
 from wacht_mock.core.sse import SseEvent, SseReader
 from wacht_mock.core.wire import CONTROL_PREFIX as PREFIX
 from wacht_mock.proxy.recorder import Capture, FixtureRecorder
@@ -160,7 +160,7 @@ class ContractProxy:
         noted = facts(scope).violations
         for violation in violations:
             noted.append(f"contract violation ({violation.direction}): {violation}")
-            logger.warning("%s %s: %s", scope["method"], scope["path"], violation)
+            logger.warning("%s %s: %s", scope["method"], mask_text(scope["path"]), violation)
 
 
 class Exchange:
@@ -185,10 +185,13 @@ class Exchange:
             if self.started:
                 raise
             body = json.dumps(exc.envelope()).encode()
-            await self._start(exc.status, [("content-type", "application/json")], len(body))
+            headers = [("content-type", "application/json")]
+            close = [(b"connection", b"close")] if isinstance(exc, RequestTimeout) else []
+            await self._start(exc.status, headers, len(body), close)
             await self.send({"type": "http.response.body", "body": body})
 
     async def _exchange(self) -> None:
+        url = self._upstream_url()
         body = await self._body()
         headers = _headers(self.scope["headers"])
         validator = self.proxy.validator
@@ -205,7 +208,8 @@ class Exchange:
         if self.proxy.recorder is not None and not self.path.startswith(CONTROL):
             self.capture = self.proxy.recorder.capture(self.method, self.path, headers, body)
         try:
-            response = await self.proxy.client.send(self._upstream_request(body), stream=True)
+            request = self._upstream_request(url, body)
+            response = await self.proxy.client.send(request, stream=True)
         except httpx.HTTPError as exc:
             raise BadGateway(f"Upstream {self.proxy.upstream} failed: {exc!r}") from None
         try:
@@ -224,11 +228,23 @@ class Exchange:
             if not message.get("more_body"):
                 return b"".join(chunks)
 
-    def _upstream_request(self, body: bytes) -> httpx.Request:
-        raw_path = self.scope.get("raw_path") or self.path.encode()
-        url = self.proxy.upstream + raw_path.decode("latin-1")
+    def _upstream_url(self) -> httpx.URL:
+        """The upstream's scheme, host and port, always: only the path and query come from the
+        request, and a target that is not origin-form (``/path?query``) is refused."""
+        raw_path: bytes = self.scope.get("raw_path") or quote(self.path).encode()
+        if not raw_path.startswith(b"/"):
+            shown = mask_text(raw_path[:80].decode("latin-1"))
+            raise BadRequest(
+                f"The request target {shown!r} is not in origin-form (/path?query); "
+                f"the proxy forwards to {self.proxy.upstream} only"
+            )
+        upstream = httpx.URL(self.proxy.upstream)
+        target = upstream.raw_path.rstrip(b"/") + raw_path
         if self.query:
-            url += "?" + self.query
+            target += b"?" + self.query.encode("latin-1")
+        return upstream.copy_with(raw_path=target)
+
+    def _upstream_request(self, url: httpx.URL, body: bytes) -> httpx.Request:
         headers = [
             (name, value)
             for name, value in self.scope["headers"]
@@ -327,7 +343,11 @@ class Exchange:
         await self.send({"type": "http.response.body", "body": b"", "more_body": False})
 
     async def _start(
-        self, status: int, headers: Iterable[tuple[str, str]], length: int | None
+        self,
+        status: int,
+        headers: Iterable[tuple[str, str]],
+        length: int | None,
+        own: Sequence[tuple[bytes, bytes]] = (),
     ) -> None:
         kept = [
             (name.lower().encode("latin-1"), value.encode("latin-1"))
@@ -336,6 +356,7 @@ class Exchange:
         ]
         if length is not None:
             kept.append((b"content-length", str(length).encode()))
+        kept += own  # the proxy's own, not the upstream's (hop-by-hop ones included)
         self.started = True
         await self.send({"type": "http.response.start", "status": status, "headers": kept})
 
@@ -361,22 +382,27 @@ def _headers(raw: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
 class ProxyThread(ServerThread):
     """A :class:`ContractProxy` served on a real socket from a daemon thread."""
 
-    def __init__(self, proxy: ContractProxy, host: str = DEFAULT_HOST, port: int = 0) -> None:
-        super().__init__(proxy.app, host, port)
-        self.proxy = proxy
-        config = uvicorn.Config(
+    def __init__(
+        self,
+        proxy: ContractProxy,
+        host: str = DEFAULT_HOST,
+        port: int = 0,
+        *,
+        request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
+        limit_concurrency: int | None = None,
+    ) -> None:
+        super().__init__(
             proxy.app,
-            host=host,
-            port=port,
+            host,
+            port,
+            request_timeout=request_timeout,
+            limit_concurrency=limit_concurrency,
             lifespan="on",
-            log_level="warning",
-            access_log=False,
             server_header=False,  # the upstream's own Server and Date headers pass through
             date_header=False,
             log_config=None,
         )
-        quiet_uvicorn()
-        self.server = FastServer(config)
+        self.proxy = proxy
 
     def __enter__(self) -> ProxyThread:
         self.start()

@@ -14,6 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from wacht_mock.core.errors import ApiError, error_envelope
 from wacht_mock.core.recording import Recorder, facts
+from wacht_mock.core.wire import routing_path
 from wacht_mock.service.config import MockConfig
 from wacht_mock.service.control import PREFIX, control_routes
 from wacht_mock.service.faults import FaultInjector
@@ -29,6 +30,7 @@ def create_app(config: MockConfig | WachtMock | None = None) -> Starlette:
     app = Starlette(
         routes=[*routes, control_routes(guarded=bool(mock.config.control_token))],
         middleware=[
+            Middleware(EncodedSlashes),
             Middleware(Recorder, journal=mock.journal, skip_prefix=PREFIX + "/"),
             # Inside the recorder: a bug becomes a JSON 500 the journal records like any answer
             # (with its traceback in the entry's error), instead of escaping past it.
@@ -66,6 +68,19 @@ async def render_http_exception(request: Request, exc: Exception) -> Response:
     message = {404: f"No route for {request.url.path}", 405: f"Method {request.method} not allowed"}
     text = message.get(exc.status_code, exc.detail)
     return error_response(text, exc.status_code, dict(exc.headers or {}))
+
+
+class EncodedSlashes:
+    """Routes on the path as sent: an id holding ``%2F`` is one (unknown) id, not two segments."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raw_path = scope.get("raw_path") if scope["type"] == "http" else None
+        if raw_path and b"%2" in raw_path and routing_path(raw_path) != scope["path"]:
+            scope = {**scope, "path": routing_path(raw_path)}
+        await self.app(scope, receive, send)
 
 
 class CatchAll:

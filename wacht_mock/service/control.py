@@ -8,28 +8,35 @@ control token (``wacht-mock serve --control``); then every call needs the header
 
 from __future__ import annotations
 
+import gc
 import secrets
 from typing import Any
 
-import yaml
+import anyio.to_thread
 from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 
 from wacht_mock._version import __version__
-from wacht_mock.contract.documents import PROFILES, contract_path
-from wacht_mock.core.body import read_json
+from wacht_mock.contract.documents import PROFILES, contract_path, load_contract
+from wacht_mock.core.body import read_body, read_json, read_json_bytes
+from wacht_mock.core.documents import MAX_DEPTH, DocumentError, load_yaml
 from wacht_mock.core.errors import BadRequest, Unauthorized
+from wacht_mock.core.jsontext import JsonTextError, decode
 from wacht_mock.core.wire import CONTROL_PREFIX, media_type
+from wacht_mock.service import query
 from wacht_mock.service.auth import deployment_id_for, is_well_formed
 from wacht_mock.service.faults import parse_rules
 from wacht_mock.service.fixtures import FixtureError, FixtureFile, apply
 from wacht_mock.service.mock import WachtMock
-from wacht_mock.service.snapshot import export_state, import_state
+from wacht_mock.service.snapshot import SnapshotError, export_state, import_state
 
 PREFIX = CONTROL_PREFIX
 TOKEN_HEADER = "x-wacht-mock-token"
+MAX_SNAPSHOT_BYTES = 256 * 1024 * 1024
+#: A snapshot holds what fixtures made (tool-call arguments, results) a dozen levels down.
+SNAPSHOT_DEPTH = MAX_DEPTH + 16
 
 
 def _mock(request: Request) -> WachtMock:
@@ -50,21 +57,25 @@ async def health(request: Request) -> Response:
 
 
 async def contract(request: Request) -> Response:
-    """The OpenAPI document the mock follows: YAML, or JSON when ``Accept`` asks for it."""
-    text = contract_path().read_text("utf-8")
+    """The OpenAPI document of the profile the mock speaks: the file as shipped (YAML), or, when
+    ``Accept`` asks for JSON, the document with the shapes it borrows bundled in."""
+    mock: WachtMock = request.app.state.mock  # no token needed here: not through _mock()
+    path = contract_path(mock.profile.name)
     if "application/json" in request.headers.get("accept", ""):
-        return JSONResponse(yaml.safe_load(text))
-    return Response(text, media_type="application/yaml")
+        return JSONResponse(load_contract(path))
+    return Response(path.read_text("utf-8"), media_type="application/yaml")
 
 
 async def _document(request: Request) -> Any:
     """A JSON body, or a YAML one (the fixture files' own format) by its Content-Type."""
     if media_type(request.headers.get("content-type")) not in YAML_TYPES:
-        return await read_json(request)
-    raw = await request.body()
+        return await read_json(request, max_depth=MAX_DEPTH)
+    raw = await read_body(request)
     try:
-        return yaml.safe_load(raw.decode("utf-8"))
-    except (UnicodeDecodeError, yaml.YAMLError) as exc:
+        return load_yaml(raw.decode("utf-8"))  # bounded: aliases, depth and size
+    except UnicodeDecodeError as exc:
+        raise BadRequest(f"Request body is not valid YAML: not UTF-8 (byte {exc.start})") from None
+    except DocumentError as exc:
         raise BadRequest(f"Request body is not valid YAML: {exc}") from None
 
 
@@ -186,10 +197,8 @@ async def journal(request: Request) -> Response:
     if request.method == "DELETE":
         mock.journal.clear()
         return Response(status_code=204)
-    since = request.query_params.get("since", "0")
-    if not since.isdigit():
-        raise BadRequest(f"Query parameter 'since': expected an entry number, got {since!r}")
-    entries = [entry.as_dict() for entry in mock.journal.entries(int(since))]
+    since = query.integer(request.query_params, "since", default=0, low=0, high=None)
+    entries = [entry.as_dict() for entry in mock.journal.entries(since)]
     return JSONResponse({"entries": entries, "total": mock.journal.total})
 
 
@@ -197,16 +206,30 @@ async def state(request: Request) -> Response:
     """``GET``: the whole state (contexts and settings); ``PUT``: replace the state with one."""
     mock = _mock(request)
     if request.method == "GET":
-        return JSONResponse({**export_state(mock.store), "settings": _settings(mock)})
-    snapshot = await read_json(request, max_bytes=256 * 1024 * 1024)
-    changes = snapshot.pop("settings", {}) if isinstance(snapshot, dict) else {}
-    _check_settings(changes)
-    try:
-        count = import_state(mock.store, snapshot)
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise BadRequest(f"Not a valid snapshot: {exc!r}") from None
+        exported = await anyio.to_thread.run_sync(export_state, mock.store)
+        return JSONResponse({**exported, "settings": _settings(mock)})
+    raw = await read_json_bytes(request, max_bytes=MAX_SNAPSHOT_BYTES)
+    count, changes = await anyio.to_thread.run_sync(_import, mock, raw)  # the loop keeps serving
     _apply_settings(mock, changes)
     return JSONResponse({"contexts": count})
+
+
+def _import(mock: WachtMock, raw: bytes) -> tuple[int, dict[str, Any]]:
+    """The snapshot imported, and its settings checked (for the caller to apply), or a 400."""
+    # Full collections over the millions of objects a large snapshot makes would each hold the
+    # GIL (and so the event loop) for up to seconds: the cyclic collector waits for the import.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        snapshot = decode(raw, "the body", max_depth=SNAPSHOT_DEPTH)
+        changes = snapshot.pop("settings", {}) if isinstance(snapshot, dict) else {}
+        _check_settings(changes)
+        return import_state(mock.store, snapshot), changes
+    except (JsonTextError, SnapshotError) as exc:
+        raise BadRequest(f"Not a valid snapshot: {exc}") from None
+    finally:
+        if collecting:
+            gc.enable()
 
 
 async def calls(request: Request) -> Response:

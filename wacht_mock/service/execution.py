@@ -53,6 +53,10 @@ from wacht_mock.service.store import Store
 StreamKey = tuple[str, str]
 #: The variant that answers each kind of pause.
 ANSWERS = {"approval": "approval_response", "function_result": "platform_function_result"}
+#: nginx's status for a client that hung up before it had the whole exchange (its request not
+#: all sent, or a stream not all read); no one receives it, but the journal and the context show
+#: it (and it is no server error: the mock did nothing wrong).
+CLIENT_CLOSED_REQUEST = 499
 
 
 @dataclass(frozen=True)
@@ -271,10 +275,32 @@ class ExecutionService:
             final = {"status": execution.status}
             self.store.update(context.deployment_id, context.id, final, touch=False)
 
+    def interrupted(self, execution: Execution, message: str) -> None:
+        """The client of a stream left before its end: its execution is ``interrupted``, as the
+        client saw it (unless the context has run another execution since, or is gone)."""
+        recorded = execution.context.execution_state
+        if recorded is None:
+            return
+        state = replace(
+            recorded,
+            status="interrupted",
+            pending_input_request=None,
+            error_message=message,
+            error_code=CLIENT_CLOSED_REQUEST,
+        )
+        context = execution.context
+        self.store.replace_execution_state(context.deployment_id, context.id, state)
+        if self.profile.status_is_run_state:
+            with contextlib.suppress(ApiError):
+                self.store.update(
+                    context.deployment_id, context.id, {"status": "interrupted"}, touch=False
+                )
+
     # -- the engine ---------------------------------------------------------------------------
 
     def would_miss(self, deployment_id: str, context_id: str, request: ExecuteRequest) -> bool:
         """Whether executing ``request`` would be a replay miss (nothing runs, nothing moves)."""
+
         try:
             context = self.store.get(deployment_id, context_id)
             history = self.store.shared_history(deployment_id, context_id)

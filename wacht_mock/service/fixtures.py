@@ -26,17 +26,16 @@ request with the same body.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
-import yaml
 from faker import Faker
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError
 
 from wacht_mock.agents import Engine, InvalidScript, Scripts
 from wacht_mock.core.cassette import RecordedContext
+from wacht_mock.core.documents import DocumentError, read_document
 from wacht_mock.core.resources import data_dir
 from wacht_mock.service.auth import deployment_id_for, is_well_formed
 from wacht_mock.service.faults import FaultRule
@@ -146,18 +145,23 @@ def fixture_files(paths: Iterable[str | Path]) -> Iterator[Path]:
 
 
 def read_fixture(path: Path) -> FixtureFile:
+    """A fixture file, read within the bounds of any document (aliases, depth, size)."""
     try:
-        text = path.read_text("utf-8")
-        document = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+        document = read_document(path)
+    except DocumentError as exc:
+        raise FixtureError(str(exc)) from None
+    try:
         return FixtureFile.model_validate(document or {})
-    except (OSError, ValueError, yaml.YAMLError) as exc:
+    except ValidationError as exc:
         raise FixtureError(f"{path}: {_reason(exc)}") from None
 
 
 def _reason(exc: Exception) -> str:
     if isinstance(exc, ValidationError):
-        return "; ".join(
-            f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_url=False)
+        return " ".join(
+            "; ".join(
+                f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_url=False)
+            ).split()
         )
     return str(exc)
 

@@ -13,7 +13,7 @@ from wacht_mock.service.auth import KeyPolicy
 from wacht_mock.service.config import MockConfig
 from wacht_mock.service.execution import ExecutionService
 from wacht_mock.service.faults import FaultPlan, FaultRule
-from wacht_mock.service.fixtures import apply, fixture_files, read_fixture
+from wacht_mock.service.fixtures import FixtureFile, apply, fixture_files, read_fixture
 from wacht_mock.service.profiles import dialect
 from wacht_mock.service.requests import RequestReader
 from wacht_mock.service.store import Store
@@ -22,7 +22,9 @@ from wacht_mock.service.store import Store
 class WachtMock:
     """The state behind one mock server, usable without any server at all.
 
-    It starts with the configured fixture files loaded; :meth:`reset` goes back to that start.
+    It starts with the configured fixture files loaded; :meth:`reset` goes back to that start,
+    from the documents parsed then and kept in memory (the disk is not read again: a changed
+    file is for :class:`~wacht_mock.service.watch.FixtureWatcher` to take in, or not).
     """
 
     def __init__(self, config: MockConfig | None = None) -> None:
@@ -39,17 +41,26 @@ class WachtMock:
         self.faults = FaultPlan(self.config.seed)
         self._fixture_agents: set[str] = set()
         self._fixture_contexts: Counter[str] = Counter()
-        self.load_fixtures(self.config.fixtures)
+        self._start = _read(self.config.fixtures)
+        self._apply(self._start)
 
-    def load_fixtures(self, paths: Iterable[str | Path], only: str | None = None) -> int:
+    def load_fixtures(self, paths: Iterable[str | Path]) -> int:
         """Seed contexts, load scripts and faults from fixture files or folders (or the shipped
         ``examples``); returns how many contexts were made.
 
-        ``only``: a deployment id; then only what the files give that deployment (no faults).
+        What they add lasts until the next reset (the start state is the configured fixtures).
         """
-        files = [(path, read_fixture(path)) for path in fixture_files(paths)]
+        return self._apply(_read(paths))
+
+    def remember_fixture(self, path: Path, fixture: FixtureFile) -> None:
+        """Make an edited fixture file's document part of the start state that reset restores."""
+        self._start[path] = fixture
+
+    def _apply(self, files: dict[Path, FixtureFile], only: str | None = None) -> int:
+        """Load parsed fixture documents; ``only``: a deployment id, then only what they give
+        that deployment (its contexts and own scripts, no faults), as its reset does."""
         made = 0
-        for path, fixture in files:
+        for path, fixture in files.items():
             made += apply(
                 fixture,
                 self.store,
@@ -86,12 +97,14 @@ class WachtMock:
         for name in ("journal_size", "journal_bytes", "control_token", "max_body_bytes"):
             if getattr(config, name) != getattr(self.config, name):
                 raise ValueError(f"{name} is fixed when the mock is made; make a new WachtMock")
+        start = _read(config.fixtures)  # before anything changes: a bad file changes nothing
         if config.clock is not self.config.clock:
             self.store = Store(config.clock, SnowflakeIds(config.clock))
         self.config = config
         self.speak(config.profile)
         self.keys = KeyPolicy(config.api_keys)
         self.engine.call_log_size = config.call_log_size
+        self._start = start
         self.reset()
 
     def speak(self, profile: str) -> None:
@@ -113,7 +126,7 @@ class WachtMock:
             self.store.reset(deployment_id)
             self.engine.reset(deployment_id)
             self.journal.clear(deployment_id)
-            self.load_fixtures(self.config.fixtures, only=deployment_id)
+            self._apply(self._start, only=deployment_id)
             return
         self.store.reset()
         self.engine.reset()
@@ -124,4 +137,8 @@ class WachtMock:
         self.faults.reset(self.config.seed)
         self._fixture_agents.clear()
         self._fixture_contexts.clear()
-        self.load_fixtures(self.config.fixtures)
+        self._apply(self._start)
+
+
+def _read(paths: Iterable[str | Path]) -> dict[Path, FixtureFile]:
+    return {Path(path): read_fixture(Path(path)) for path in fixture_files(paths)}

@@ -18,6 +18,7 @@ from wacht_mock.core.errors import ApiError
 from wacht_mock.core.recording import facts
 from wacht_mock.service import query
 from wacht_mock.service.auth import Tenant
+from wacht_mock.service.execution import CLIENT_CLOSED_REQUEST
 from wacht_mock.service.mock import WachtMock
 from wacht_mock.service.requests import ExecuteRequest, NewContext, Read
 from wacht_mock.service.streaming import EventStream
@@ -36,11 +37,6 @@ def _tenant(request: Request) -> Tenant:
     tenant = _mock(request).keys.authenticate(request.headers.get("authorization"))
     facts(request.scope).deployment_id = tenant.deployment_id
     return tenant
-
-
-#: nginx's status for a client that hung up before its request was read; no one receives it,
-#: but the journal shows it (and it is no server error: the mock did nothing wrong).
-CLIENT_CLOSED_REQUEST = 499
 
 
 async def _body(request: Request) -> object:

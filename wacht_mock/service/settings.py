@@ -21,7 +21,12 @@ from typing import Any, Literal
 from wacht_mock.contract.documents import PROFILES
 from wacht_mock.core.clock import FrozenClock, SystemClock
 from wacht_mock.core.journal import DEFAULT_JOURNAL_BYTES, DEFAULT_JOURNAL_SIZE
-from wacht_mock.core.server import DEFAULT_HOST, DEFAULT_PORT
+from wacht_mock.core.server import (
+    DEFAULT_HOST,
+    DEFAULT_LIMIT_CONCURRENCY,
+    DEFAULT_PORT,
+    DEFAULT_REQUEST_TIMEOUT,
+)
 from wacht_mock.service.config import MockConfig
 
 logger = logging.getLogger("wacht_mock.settings")
@@ -221,6 +226,21 @@ SETTINGS: tuple[Setting, ...] = (
         "with --state, also save every SECONDS",
         seconds,
         metavar="SECONDS",
+    ),
+    Setting(
+        "request_timeout",
+        "time a client has to send its request head, then its body; past it: 408 and the "
+        f"connection closed (default: {DEFAULT_REQUEST_TIMEOUT:g})",
+        seconds,
+        DEFAULT_REQUEST_TIMEOUT,
+        metavar="SECONDS",
+    ),
+    Setting(
+        "limit_concurrency",
+        f"connections served at once; past it: 503 (default: {DEFAULT_LIMIT_CONCURRENCY})",
+        integer(1),
+        DEFAULT_LIMIT_CONCURRENCY,
+        metavar="N",
     ),
     Setting(
         "log_level",

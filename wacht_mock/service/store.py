@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import builtins
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
@@ -228,6 +228,19 @@ class Store:
                 **(changes or {}),
             )
 
+    def replace_execution_state(
+        self, deployment_id: str, context_id: str, state: ExecutionState
+    ) -> None:
+        """Correct the state of the context's last execution, if it still is ``state``'s one
+        (a later execution, or a deleted context, is left alone). Not activity: nothing moves."""
+        with self._lock:
+            context = self._tenants.get(deployment_id, _Tenant()).contexts.get(context_id)
+            last = context.execution_state if context else None
+            if context is None or last is None or last.execution_id != state.execution_id:
+                return
+            completed_at = context.completed_at if state.status == "completed" else None
+            self._replace(context, execution_state=state, completed_at=completed_at)
+
     # -- whole state ------------------------------------------------------------------------
 
     def reset(self, deployment_id: str | None = None) -> None:
@@ -262,6 +275,20 @@ class Store:
             if replaced is not None:
                 replaced.release()
             tenant.history[context.id] = Transcript(turns)
+
+    def replace_all(self, contexts: Iterable[tuple[Context, tuple[Turn, ...]]]) -> None:
+        """Hold exactly these contexts and histories: built aside, then swapped in one step."""
+        tenants: dict[str, _Tenant] = {}
+        for context, turns in contexts:
+            tenant = tenants.setdefault(context.deployment_id, _Tenant())
+            self._put(tenant, context)
+            tenant.history[context.id] = Transcript(turns)
+        with self._lock:
+            old, self._tenants = self._tenants, tenants
+            self._reserved.clear()
+        for tenant in old.values():  # the calls that logged these histories see them emptied
+            for transcript in tenant.history.values():
+                transcript.release()
 
     # -- internals --------------------------------------------------------------------------
 

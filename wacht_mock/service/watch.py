@@ -1,7 +1,8 @@
 """Hot reload: when a fixture file changes, its agent scripts are loaded again.
 
 Contexts are left alone (reloading them would duplicate what clients already see); a file that
-no longer loads is reported and the scripts it had stay in force.
+no longer loads is reported and the scripts it had stay in force. A file that reloads becomes
+part of the start state that a reset restores; one that does not leaves that state as it was.
 """
 
 from __future__ import annotations
@@ -65,7 +66,8 @@ class FixtureWatcher:
     def _reload(self, path: Path) -> bool:
         """Load the file's scripts again; agents it no longer names lose their scripts."""
         try:
-            agents = read_fixture(path).agents
+            fixture = read_fixture(path)
+            agents = fixture.agents
             self.mock.engine.load(agents, source=str(path))
         except (FixtureError, ScriptError) as exc:
             self.report(f"not reloaded, the previous scripts stay: {exc}")
@@ -73,9 +75,13 @@ class FixtureWatcher:
         for gone in self._agents.get(path, set()) - set(agents):
             self.mock.engine.forget(gone)
         self._agents[path] = set(agents)
+        self.mock.remember_fixture(path, fixture)
         self.report(f"reloaded the agent scripts of {path}")
         return True
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
-            self.check()
+            try:
+                self.check()
+            except Exception as exc:  # the watcher outlives any one edit, whatever it holds
+                self.report(f"not reloaded, the previous scripts stay: {type(exc).__name__}: {exc}")
