@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from os import PathLike
 from threading import RLock
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .building import build_agents
 from .call import AgentCall
@@ -18,6 +18,9 @@ from .rendered import RenderedReply
 from .rendering import render
 from .script import AgentScript
 from .seeding import new_faker, reseed
+
+if TYPE_CHECKING:
+    from faker import Faker
 
 
 class Engine:
@@ -37,7 +40,7 @@ class Engine:
         self.call_log_size = call_log_size
         self._lock = RLock()
         self._scripts: dict[str, AgentScript] = {}
-        self._faker = new_faker()
+        self._faker: Faker | None = None  # made on the first reply: faker loads when used
 
     def agent(self, name: str) -> AgentScript:
         """The script of agent `name`, created empty on first use."""
@@ -91,6 +94,8 @@ class Engine:
 
     def _reply(self, script: AgentScript, call: AgentCall, number: int) -> RenderedReply:
         choice = script.pick(call, number) or self._unmatched(script)
+        if self._faker is None:
+            self._faker = new_faker()
         faker = reseed(self._faker, self.seed, call.agent_name, number)
         if choice.reply is None:
             return default_reply(call, faker, choice.source)

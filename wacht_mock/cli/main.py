@@ -14,6 +14,7 @@ from pathlib import Path
 
 from wacht_mock._version import __version__
 from wacht_mock.agents import ScriptError
+from wacht_mock.check.extra import CheckExtraMissing
 from wacht_mock.core.clock import FrozenClock, SystemClock
 from wacht_mock.core.journal import DEFAULT_JOURNAL_SIZE
 from wacht_mock.core.server import DEFAULT_HOST, DEFAULT_PORT, ServerThread
@@ -36,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_check(check: argparse.ArgumentParser) -> None:
-    from wacht_mock.check import runner as contract_check
+    from wacht_mock.cli import check as contract_check
 
     contract_check.add_arguments(check)
 
@@ -122,7 +123,11 @@ def _serve(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, lambda sig, frame: stopping.set())
     watcher = FixtureWatcher(app.state.mock, _say).start() if args.watch else None
     with ServerThread(app, args.host, args.port) as server:
-        print(f"wacht-mock {__version__} listening on {server.url} (Ctrl-C to stop)", flush=True)
+        print(
+            f"wacht-mock {__version__} listening on {server.url} "
+            f"({server.server.stack}; Ctrl-C to stop)",
+            flush=True,
+        )
         if config.control_token:
             shown = (
                 config.control_token
@@ -147,7 +152,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler = args.handler
     try:
         code: int = handler(args)
-    except (ValueError, ScriptError) as exc:
+    except (ValueError, ScriptError, CheckExtraMissing) as exc:
         print(f"wacht-mock: error: {exc}", file=sys.stderr)
         return 2
     return code

@@ -20,6 +20,8 @@ STOP_GRACE_SECONDS = 1.0
 #: Loopback only unless told otherwise: a mock is nobody's public server.
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
+#: uvicorn's HTTP protocol classes, by the parser they run on.
+PARSERS = {"HttpToolsProtocol": "httptools", "H11Protocol": "h11"}
 
 
 class FastServer(uvicorn.Server):
@@ -55,6 +57,18 @@ class FastServer(uvicorn.Server):
         for task in self.server_state.tasks:
             task.cancel()
         await self.lifespan.shutdown()
+
+    @property
+    def stack(self) -> str:
+        """What serves the requests, once started: ``httptools + uvloop`` or ``h11 + asyncio``.
+
+        uvicorn picks httptools and uvloop when they import (they are dependencies where wheels
+        exist) and falls back to its pure-Python h11 parser and asyncio's loop otherwise.
+        """
+        protocol = self.config.http_protocol_class.__name__
+        parser = PARSERS.get(protocol, protocol)
+        loop = type(self._loop).__module__.split(".")[0] if self._loop else "not running"
+        return f"{parser} + {loop}"
 
     def request_stop(self) -> None:
         """Stop soon; callable from any thread."""

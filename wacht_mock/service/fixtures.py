@@ -18,10 +18,9 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import yaml
-from faker import Faker
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from wacht_mock.agents import Engine, InvalidScript
@@ -29,6 +28,9 @@ from wacht_mock.service.auth import deployment_id_for, is_well_formed
 from wacht_mock.service.models import STATUSES, Status
 from wacht_mock.service.payloads import CreateContextRequest
 from wacht_mock.service.store import NewContext, Store
+
+if TYPE_CHECKING:  # faker loads when first used, not with the package
+    from faker import Faker
 
 SUFFIXES = (".yaml", ".yml", ".json")
 
@@ -106,6 +108,8 @@ def apply(fixture: FixtureFile, store: Store, engine: Engine, seed: int | None, 
             store.create(deployment_id, NewContext(**context.model_dump()))
         made += len(deployment.contexts)
         if deployment.generate:
+            from faker import Faker
+
             made += _generate(store, deployment_id, deployment.generate, Faker(), seed, key)
     return made
 
