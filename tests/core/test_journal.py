@@ -54,7 +54,7 @@ def test_the_ring_keeps_only_the_newest() -> None:
     journal = Journal(size=3)
     for _ in range(10):
         number = journal.next_number()
-        journal.record(Entry(number, 0.0, "GET", "/", "", {}, "", 200, "", 0.1))
+        journal.record(Entry(number, 0.0, "GET", "/", "", (), b"", 200, b"", 0.1))
     assert [e.number for e in journal.entries()] == [8, 9, 10]
     assert journal.total == 10
     assert [e.number for e in journal.entries(since=9)] == [10]

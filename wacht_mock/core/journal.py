@@ -9,7 +9,8 @@ from __future__ import annotations
 import threading
 from collections import deque
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 BODY_LIMIT = 16 * 1024
@@ -18,26 +19,54 @@ DEFAULT_JOURNAL_SIZE = 2000
 
 @dataclass(frozen=True)
 class Entry:
-    """One request and what the mock answered."""
+    """One request and what the mock answered.
+
+    Recording is cheap: the bodies are kept as the bytes that went by (the first
+    :data:`BODY_LIMIT` bytes, with their full sizes) and the headers as ASGI pairs, but for
+    ``Authorization``, masked at once (``authorization``); ``body``, ``response_body`` and
+    ``headers`` decode and clip them when first read.
+    """
 
     number: int
     started_at: float
     method: str
     path: str
     query: str
-    headers: dict[str, str]
-    body: str
+    raw_headers: tuple[tuple[bytes, bytes], ...] = field(repr=False)
+    raw_body: bytes = field(repr=False)
     status: int
-    response_body: str
+    raw_response_body: bytes = field(repr=False)
     duration_ms: float
+    body_size: int = 0
+    response_size: int = 0
+    authorization: str | None = None
     deployment_id: str | None = None
     agent_name: str | None = None
     script: str | None = None
     violations: tuple[str, ...] = ()
     error: str | None = None
 
+    @cached_property
+    def headers(self) -> dict[str, str]:
+        """Lower-case names; the API key masked (``Bearer wk_test_…f123``)."""
+        raw = self.raw_headers
+        headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in raw}
+        if self.authorization is not None:
+            headers["authorization"] = self.authorization
+        return headers
+
+    @cached_property
+    def body(self) -> str:
+        """The request body as text, clipped at :data:`BODY_LIMIT` bytes."""
+        return clip(self.raw_body, self.body_size)
+
+    @cached_property
+    def response_body(self) -> str:
+        """The response body as text, clipped at :data:`BODY_LIMIT` bytes."""
+        return clip(self.raw_response_body, self.response_size)
+
     def as_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        data = {name: getattr(self, name) for name in SHOWN_FIELDS}
         data["violations"] = list(self.violations)
         return data
 
@@ -96,6 +125,14 @@ class Journal:
         return iter(self.entries())
 
 
+#: What an entry shows (``as_dict``, the control API), in order: the decoded views of the bytes.
+SHOWN_FIELDS = (
+    *("number", "started_at", "method", "path", "query", "headers", "body", "status"),
+    *("response_body", "duration_ms", "deployment_id", "agent_name", "script", "violations"),
+    "error",
+)
+
+
 def mask_key(value: str) -> str:
     """``Bearer wk_test_abcdef123`` → ``Bearer wk_test_…f123``."""
     scheme, _, key = value.partition(" ")
@@ -105,6 +142,8 @@ def mask_key(value: str) -> str:
     return f"{scheme} {prefix}…{key[-4:]}"
 
 
-def clip(data: bytes) -> str:
+def clip(data: bytes, size: int | None = None) -> str:
+    """The first :data:`BODY_LIMIT` bytes of ``data`` as text, and how long it was if longer."""
+    size = len(data) if size is None else size
     text = data[:BODY_LIMIT].decode("utf-8", "replace")
-    return text + (f"… ({len(data)} bytes)" if len(data) > BODY_LIMIT else "")
+    return text + (f"… ({size} bytes)" if size > BODY_LIMIT else "")

@@ -1,4 +1,10 @@
-"""The ASGI application: routes, the one error handler, and a last-resort 500."""
+"""The ASGI application: routes, the journal's recorder, and the one wrapper that renders errors.
+
+The stack is two layers deep: :class:`~wacht_mock.core.recording.Recorder` (outermost, so that
+it sees every answer) and :class:`Errors` (every exception, expected or not, becomes an answer in
+the envelope), around Starlette's router. Starlette's own error middlewares are left out: each
+would wrap every request again for what :class:`Errors` already does.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +13,6 @@ import traceback
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.middleware import Middleware
-from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -21,49 +25,60 @@ from wacht_mock.service.routes import routes
 
 logger = logging.getLogger("wacht_mock")
 
+#: What Starlette's 404 (no route) and 405 (wrong method) say, in the envelope.
+ROUTING_MESSAGES = {404: "No route for {path}", 405: "Method {method} not allowed"}
+INTERNAL_ERROR = "Internal server error in the mock (see its log)"
+
+
+class MockApp(Starlette):
+    """Starlette with the mock's two-layer stack instead of Starlette's four."""
+
+    def __init__(self, mock: WachtMock) -> None:
+        super().__init__(routes=[*routes, control] if mock.config.control_token else routes)
+        self.router.redirect_slashes = False  # ".../{id}/" is an unknown path, not a 307
+        self.state.mock = mock
+
+    def build_middleware_stack(self) -> ASGIApp:
+        mock: WachtMock = self.state.mock
+        return Recorder(Errors(self.router), journal=mock.journal, skip_prefix=PREFIX + "/")
+
 
 def create_app(config: MockConfig | WachtMock | None = None) -> Starlette:
     """A fresh application (and, unless one is given, a fresh mock): no state is shared."""
     mock = config if isinstance(config, WachtMock) else WachtMock(config)
-    app = Starlette(
-        routes=[*routes, control] if mock.config.control_token else routes,
-        middleware=[
-            Middleware(Recorder, journal=mock.journal, skip_prefix=PREFIX + "/"),
-            Middleware(CatchAll),
-        ],
-        exception_handlers={ApiError: render_api_error, HTTPException: render_http_exception},
-    )
-    app.router.redirect_slashes = False  # ".../{id}/" is an unknown path, not a 307 to follow
-    app.state.mock = mock
-    return app
+    return MockApp(mock)
 
 
 def error_response(message: str, status: int, headers: dict[str, str] | None = None) -> Response:
     return JSONResponse(error_envelope(message, status), status_code=status, headers=headers)
 
 
-async def render_api_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, ApiError)
+def render_api_error(scope: Scope, exc: ApiError) -> Response:
+    """The envelope; what the error says for the journal goes on the scope's notes."""
+    notes = scope.setdefault("state", {})
     if exc.violation:
-        noted = getattr(request.state, "violations", [])
-        request.state.violations = [*noted, f"contract violation: {exc.message}"]
+        notes["violations"] = [*notes.get("violations", ()), f"contract violation: {exc.message}"]
     if exc.setup_problem:
-        request.state.error = exc.message
+        notes["error"] = exc.message
     if exc.script:
-        request.state.script = exc.script
+        notes["script"] = exc.script
     return error_response(exc.message, exc.status, exc.headers)
 
 
-async def render_http_exception(request: Request, exc: Exception) -> Response:
+def render_http_exception(scope: Scope, exc: HTTPException) -> Response:
     """Starlette's own 404 (no route) and 405 (wrong method), in the envelope."""
-    assert isinstance(exc, HTTPException)
-    message = {404: f"No route for {request.url.path}", 405: f"Method {request.method} not allowed"}
-    text = message.get(exc.status_code, exc.detail)
+    template = ROUTING_MESSAGES.get(exc.status_code)
+    text = template.format(path=scope["path"], method=scope["method"]) if template else exc.detail
     return error_response(text, exc.status_code, dict(exc.headers or {}))
 
 
-class CatchAll:
-    """Turns an unexpected exception into a JSON 500 in the envelope, and logs it."""
+class Errors:
+    """Every exception becomes an answer in the envelope: an :class:`ApiError` as it says,
+    Starlette's routing errors as 404/405, anything else as a logged JSON 500.
+
+    It sits inside the recorder, so the journal sees the answer the client got. An exception
+    after the response has started cannot be answered any more: it is noted and re-raised.
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -79,11 +94,21 @@ class CatchAll:
         try:
             await self.app(scope, receive, tracking_send)
         except Exception as exc:
-            logger.exception("internal error on %s %s", scope.get("method"), scope.get("path"))
-            scope.setdefault("state", {})["error"] = "".join(
-                traceback.format_exception(exc, limit=-3)
-            ).strip()
             if started or scope["type"] != "http":
+                self._note(scope, exc)
                 raise
-            response = error_response("Internal server error in the mock (see its log)", 500)
+            if isinstance(exc, ApiError):
+                response = render_api_error(scope, exc)
+            elif isinstance(exc, HTTPException):
+                response = render_http_exception(scope, exc)
+            else:
+                self._note(scope, exc)
+                response = error_response(INTERNAL_ERROR, 500)
             await response(scope, receive, send)
+
+    @staticmethod
+    def _note(scope: Scope, exc: Exception) -> None:
+        logger.exception("internal error on %s %s", scope.get("method"), scope.get("path"))
+        scope.setdefault("state", {})["error"] = "".join(
+            traceback.format_exception(exc, limit=-3)
+        ).strip()

@@ -7,11 +7,13 @@ One :class:`~starlette.routing.Route` per path, so that a wrong method gets a 40
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 
 from starlette.datastructures import QueryParams
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from wacht_mock.core.body import read_json
 from wacht_mock.core.errors import ApiError
@@ -27,7 +29,13 @@ from wacht_mock.service.payloads import (
 )
 from wacht_mock.service.store import NewContext
 from wacht_mock.service.streaming import EventStream
-from wacht_mock.service.views import context_json, execution_json, page_json, turn_json
+from wacht_mock.service.views import (
+    context_page_response,
+    context_response,
+    execution_json,
+    page_json,
+    turn_json,
+)
 
 COLLECTION = "/ai/execution-contexts"
 ITEM = COLLECTION + "/{context_id}"
@@ -82,7 +90,7 @@ async def contexts(request: Request) -> Response:
     if request.method == "POST":
         body = validate(CreateContextRequest, await _body(request), ignore_unknown=_lax(request))
         new = NewContext(**body.model_dump())
-        return JSONResponse(context_json(_mock(request).store.create(tenant.deployment_id, new)))
+        return context_response(_mock(request).store.create(tenant.deployment_id, new))
     params = _query(request, LIST_PARAMETERS)
     limit, offset = query.paging(params)
     page = _mock(request).store.list(
@@ -92,7 +100,7 @@ async def contexts(request: Request) -> Response:
         status=query.choice(params, "status", STATUSES),
         context_group=query.text(params, "context_group"),
     )
-    return JSONResponse(page_json(page, context_json))
+    return context_page_response(page)
 
 
 async def context(request: Request) -> Response:
@@ -105,8 +113,8 @@ async def context(request: Request) -> Response:
     if request.method == "PATCH":
         body = validate(UpdateContextRequest, await _body(request), ignore_unknown=_lax(request))
         updated = store.update(tenant.deployment_id, context_id, body.changes())
-        return JSONResponse(context_json(updated))
-    return JSONResponse(context_json(store.get(tenant.deployment_id, context_id)))
+        return context_response(updated)
+    return context_response(store.get(tenant.deployment_id, context_id))
 
 
 async def execute(request: Request) -> Response:
@@ -133,9 +141,24 @@ async def messages(request: Request) -> Response:
     return JSONResponse(page_json(page, turn_json))
 
 
+class Endpoint:
+    """A ``request -> response`` coroutine as a plain ASGI app.
+
+    Starlette wraps a function endpoint in an exception handler of its own on every call; the
+    app's :class:`~wacht_mock.service.app.Errors` already renders every exception, once.
+    """
+
+    def __init__(self, handle: Callable[[Request], Awaitable[Response]]) -> None:
+        self.handle = handle
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = await self.handle(Request(scope, receive, send))
+        await response(scope, receive, send)
+
+
 routes = [
-    Route(COLLECTION, contexts, methods=["GET", "POST"]),
-    Route(ITEM, context, methods=["GET", "PATCH", "DELETE"]),
-    Route(ITEM + "/execute", execute, methods=["POST"]),
-    Route(ITEM + "/messages", messages, methods=["GET"]),
+    Route(COLLECTION, Endpoint(contexts), methods=["GET", "POST"]),
+    Route(ITEM, Endpoint(context), methods=["GET", "PATCH", "DELETE"]),
+    Route(ITEM + "/execute", Endpoint(execute), methods=["POST"]),
+    Route(ITEM + "/messages", Endpoint(messages), methods=["GET"]),
 ]

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
+import weakref
 from collections.abc import Callable
 from dataclasses import asdict
 from datetime import datetime
 from functools import lru_cache
 from typing import Any, TypeVar
+
+from starlette.responses import Response
 
 from wacht_mock.core.clock import rfc3339
 from wacht_mock.service.execution import Execution
@@ -41,6 +46,57 @@ def context_json(context: Context) -> dict[str, Any]:
         "completed_at": timestamp(context.completed_at) if context.completed_at else None,
         "execution_state": execution_state_json(context.execution_state),
     }
+
+
+#: Encoded contexts, by identity. Contexts are immutable (a change makes a new one), so an
+#: entry is right for as long as its context lives; it goes when the context goes (the weak
+#: reference's callback), and the oldest goes first past the bound.
+_ENCODED: dict[int, tuple[weakref.ref[Context], bytes]] = {}
+ENCODED_LIMIT = 4096
+
+
+def encode(content: object) -> bytes:
+    """JSON as Starlette's ``JSONResponse`` writes it (compact, UTF-8, no NaN)."""
+    return json.dumps(
+        content, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")
+    ).encode("utf-8")
+
+
+def context_bytes(context: Context) -> bytes:
+    """:func:`context_json`, encoded, and remembered until the context changes."""
+    key = id(context)
+    cached = _ENCODED.get(key)
+    if cached is not None and cached[0]() is context:
+        return cached[1]
+    encoded = encode(context_json(context))
+    if len(_ENCODED) >= ENCODED_LIMIT:
+        with contextlib.suppress(StopIteration, KeyError, RuntimeError):  # another thread won
+            del _ENCODED[next(iter(_ENCODED))]
+    _ENCODED[key] = (weakref.ref(context, lambda ref: _forget(key, ref)), encoded)
+    return encoded
+
+
+def _forget(key: int, gone: weakref.ref[Context]) -> None:
+    """A context died: its entry goes (unless the slot already holds a newer one)."""
+    cached = _ENCODED.get(key)
+    if cached is not None and cached[0] is gone:
+        _ENCODED.pop(key, None)
+
+
+def json_response(body: bytes) -> Response:
+    return Response(body, media_type="application/json")
+
+
+def context_response(context: Context) -> Response:
+    return json_response(context_bytes(context))
+
+
+def context_page_response(page: Page[Context]) -> Response:
+    """The page of :func:`page_json`, assembled from the contexts' cached encodings."""
+    more = b"true" if page.has_more else b"false"
+    head = b'{"data":[' + b",".join(context_bytes(context) for context in page.data)
+    tail = b'],"has_more":%s,"limit":%d,"offset":%d}' % (more, page.limit, page.offset)
+    return json_response(head + tail)
 
 
 def execution_state_json(state: ExecutionState | None) -> dict[str, Any] | None:
