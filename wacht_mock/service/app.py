@@ -36,6 +36,7 @@ class MockApp(Starlette):
     def __init__(self, mock: WachtMock) -> None:
         super().__init__(routes=[*routes, control] if mock.config.control_token else routes)
         self.router.redirect_slashes = False  # ".../{id}/" is an unknown path, not a 307
+        self.mock = mock
         self.state.mock = mock
 
     def build_middleware_stack(self) -> ASGIApp:
