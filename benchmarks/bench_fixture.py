@@ -244,7 +244,7 @@ def fixture_overhead(quick: bool) -> list[Row]:
     one-off setup included; the note splits it exactly into the tests after the first and the
     first test's extra time (the session's server start), over the count.
     """
-    count = 100 if quick else 500
+    count = 100 if quick else 300
     repeats = 1 if quick else 3
     templates = {"without": TESTS_WITHOUT, "socket": TESTS_WITH, "inprocess": TESTS_INPROCESS}
     with tempfile.TemporaryDirectory() as folder:
