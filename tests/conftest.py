@@ -3,8 +3,8 @@
 pytester's in-process runs drop the modules first imported during them; httpx caches httpcore's
 exception classes on first use, so httpcore must be imported before any such run, or later
 connection errors escape as raw httpcore exceptions. The same goes for schemathesis, which the
-package imports only when a check runs: a first import inside a pytester run would leave later
-checks with two copies of its event classes.
+package imports only when a check runs; pytester runs that use the check itself run in a
+subprocess, since schemathesis loads more of itself lazily.
 """
 
 from __future__ import annotations

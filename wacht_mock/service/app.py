@@ -36,7 +36,6 @@ class MockApp(Starlette):
     def __init__(self, mock: WachtMock) -> None:
         super().__init__(routes=[*routes, control] if mock.config.control_token else routes)
         self.router.redirect_slashes = False  # ".../{id}/" is an unknown path, not a 307
-        self.mock = mock
         self.state.mock = mock
 
     def build_middleware_stack(self) -> ASGIApp:
@@ -105,6 +104,7 @@ class Errors:
             else:
                 self._note(scope, exc)
                 response = error_response(INTERNAL_ERROR, 500)
+            exc.__traceback__ = None  # an instance raised again must not pile up old frames
             await response(scope, receive, send)
 
     @staticmethod

@@ -42,7 +42,7 @@ ITEM = COLLECTION + "/{context_id}"
 
 
 def _mock(request: Request) -> WachtMock:
-    mock: WachtMock = request.app.mock  # a plain attribute: read several times a request
+    mock: WachtMock = request.app.state.mock
     return mock
 
 
