@@ -49,7 +49,7 @@ class Run:
 
 
 def run(quick: bool) -> list[Row]:
-    examples = 10 if quick else 50
+    examples = 5 if quick else 10
     use_check = _check_available()
     if not use_check:
         NOTES.append("contract: `wacht-mock check` unavailable, measured with `st run` instead")

@@ -1,4 +1,4 @@
-"""Servers in their own processes, for load: ``wacht-mock serve``, the baseline, Prism.
+"""Servers in their own processes, for load: ``wacht-mock serve``, the baselines, Prism.
 
 Each is started in its own process group and stopped by that group, so a server that forks
 (``npx`` runs ``node``) goes away whole.
@@ -108,10 +108,28 @@ def mock_server() -> Served:
     return Served("wacht-mock", [sys.executable, "-m", "wacht_mock", "serve", "--port", "0"])
 
 
-def baseline_server(bodies: Path) -> Served:
+def plain_server() -> Served:
+    """The plain Starlette implementation of the same API (``plain.py``)."""
+    return Served("plain Starlette", [sys.executable, str(HERE / "plain.py"), "--port", "0"])
+
+
+def canned_server(bodies: Path) -> Served:
+    """Bare Starlette endpoints answering canned bodies (``baseline.py``): the floor."""
     script = str(HERE / "baseline.py")
     command = [sys.executable, script, "--port", "0", "--bodies", str(bodies)]
-    return Served("bare Starlette", command)
+    return Served("canned bodies", command)
+
+
+def rss_bytes(pid: int) -> int:
+    """A process's resident memory now (Linux ``/proc``; 0 where there is none)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0
+    for line in status.splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    return 0
 
 
 def prism_available() -> bool:
@@ -124,3 +142,11 @@ def prism_server() -> Served:
     command = ["npx", "--yes", PRISM_PACKAGE, "mock", str(CONTRACT), "-p", str(port)]
     command += ["-h", "127.0.0.1", "-v", "warn"]
     return Served("Prism", command, port=port)
+
+
+def prism_version() -> str:
+    """The version ``npx`` runs (it was fetched when the server started)."""
+    done = subprocess.run(
+        ["npx", "--yes", PRISM_PACKAGE, "--version"], capture_output=True, text=True, timeout=120
+    )
+    return done.stdout.strip() or "(version unknown)"

@@ -2,7 +2,9 @@
 
 pytester's in-process runs drop the modules first imported during them; httpx caches httpcore's
 exception classes on first use, so httpcore must be imported before any such run, or later
-connection errors escape as raw httpcore exceptions.
+connection errors escape as raw httpcore exceptions. The same goes for schemathesis, which the
+package imports only when a check runs; pytester runs that use the check itself run in a
+subprocess, since schemathesis loads more of itself lazily.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from datetime import UTC, datetime
 import httpcore  # noqa: F401  (imported before pytester's in-process runs; see below)
 import httpx
 import pytest
+import schemathesis  # noqa: F401  (imported before pytester's in-process runs; see above)
 
 from tests.helpers import auth
 from wacht_mock.core.clock import FrozenClock

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 import schemathesis
 
+import wacht_mock
 from tests.broken_servers import BROKEN, KEY, broken_app
 from wacht_mock.check.report import CheckReport
 from wacht_mock.check.runner import CheckOptions, contract_schema, run_check
@@ -173,3 +175,29 @@ def test_the_python_entry_is_ready_for_parametrize() -> None:
     assert len(labels) == 3
     assert "wacht_contract_rules" in schemathesis.checks.CHECKS.get_all_names()
     assert schema.config.base_url == "http://127.0.0.1:9"
+
+
+def _without_schemathesis(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As if the check extra were not installed: importing schemathesis fails."""
+    monkeypatch.setitem(sys.modules, "schemathesis", None)
+
+
+def test_without_the_check_extra_the_command_says_how_to_install_it(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _without_schemathesis(monkeypatch)
+    assert main(["check", "--against-mock", "--max-examples", "1"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == (
+        "wacht-mock: error: wacht-mock check needs schemathesis, which is not installed: "
+        "pip install 'wacht-mock[check]'\n"
+    )
+
+
+def test_without_the_check_extra_contract_schema_says_how_to_install_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _without_schemathesis(monkeypatch)
+    with pytest.raises(ImportError, match=r"pip install 'wacht-mock\[check\]'"):
+        wacht_mock.contract_schema(api_key=KEY)

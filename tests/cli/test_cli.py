@@ -58,6 +58,7 @@ def test_serve_prints_where_it_listens_and_stops_on_ctrl_c(
     process, line = served
     assert line.startswith(f"wacht-mock {__version__} listening on http://127.0.0.1:")
     url = line.split()[4]
+    assert line.rstrip().endswith("(profile guide; httptools + uvloop; Ctrl-C to stop)")
     assert httpx.get(f"{url}/ai/execution-contexts", headers=auth()).status_code == 200
     assert httpx.get(f"{url}/ai/execution-contexts", headers=auth("wk_test_x")).status_code == 401
     process.send_signal(signal.SIGINT)
@@ -71,3 +72,22 @@ def test_serve_stops_on_sigterm(served: tuple[subprocess.Popen[str], str]) -> No
     process, _ = served
     process.terminate()
     assert process.wait(timeout=10) == 0
+
+
+def test_without_httptools_and_uvloop_serve_falls_back_to_h11_and_asyncio() -> None:
+    hide = "import sys; sys.modules.update(httptools=None, uvloop=None); "
+    run = "from wacht_mock.cli.main import main; sys.exit(main(['serve', '--port', '0']))"
+    with subprocess.Popen(
+        [sys.executable, "-c", hide + run],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    ) as process:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        url = line.split()[4]
+        assert line.rstrip().endswith("; h11 + asyncio; Ctrl-C to stop)")
+        assert httpx.get(f"{url}/ai/execution-contexts", headers=auth()).status_code == 200
+        process.terminate()
+        assert process.wait(timeout=10) == 0

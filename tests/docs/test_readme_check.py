@@ -77,7 +77,9 @@ def test_the_pytest_example_passes(pytester: pytest.Pytester, live_server: Serve
     pytester.makepyfile(test_contract_example=example)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("WACHT_BASE_URL", live_server.url)
-        result = pytester.runpytest("-p", "no:cacheprovider")
+        # In a subprocess: an in-process run would drop the schemathesis modules it loaded
+        # first, and later checks in this process would meet two copies of its classes.
+        result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=3)
 
 

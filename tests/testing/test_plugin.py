@@ -237,3 +237,87 @@ def test_parallel(wacht_mock, n):
     )
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-n", "2")
     result.assert_outcomes(passed=12)
+
+
+def test_in_process_tests_start_clean_on_the_sessions_app(pytester: pytest.Pytester) -> None:
+    result = run(
+        pytester,
+        """
+import asyncio
+
+APPS = []
+
+@pytest.mark.parametrize("n", range(3))
+def test_clean(wacht_mock_inprocess, n):
+    APPS.append(wacht_mock_inprocess.app)
+    assert wacht_mock_inprocess.contexts() == []
+    assert not wacht_mock_inprocess.agent("support-bot").is_scripted
+    assert len(wacht_mock_inprocess.journal) == 0
+    wacht_mock_inprocess.agent("support-bot").reply("test %d" % n)
+    wacht_mock_inprocess.create_context("left behind")
+
+    async def go():
+        async with wacht_mock_inprocess.async_client() as client:
+            return (await client.get("/ai/execution-contexts")).json()["data"]
+
+    assert [c["title"] for c in asyncio.run(go())] == ["left behind"]
+    assert all(app is APPS[0] for app in APPS)
+""",
+    )
+    result.assert_outcomes(passed=3)
+
+
+def test_clients_share_the_sessions_connections_and_are_cheap(pytester: pytest.Pytester) -> None:
+    result = run(
+        pytester,
+        """
+import time
+
+POOLS = []
+
+@pytest.mark.parametrize("n", range(2))
+def test_cheap(wacht_mock, n):
+    POOLS.append(wacht_mock.pool)
+    create(wacht_mock)  # a client closed here...
+    with wacht_mock.client() as client:  # ...leaves the next one working
+        assert client.get("/ai/execution-contexts").json()["data"][0]["title"] == "Support"
+    started = time.perf_counter()
+    for _ in range(50):
+        wacht_mock.client().close()
+    assert (time.perf_counter() - started) / 50 < 0.005
+    assert POOLS[0] is POOLS[-1]
+
+def test_own_transport_options_get_a_client_of_their_own(wacht_mock):
+    with wacht_mock.client(http2=False, verify=False) as client:
+        assert client.get("/ai/execution-contexts").status_code == 200
+""",
+    )
+    result.assert_outcomes(passed=3)
+
+
+def test_the_pool_closes_at_the_end_of_the_session(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(
+        """
+import pytest
+
+POOL = []
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session):
+    print("pool open after the session:", POOL[0]._transport is not None)
+"""
+    )
+    result = run(
+        pytester,
+        """
+from conftest import POOL
+
+def test_uses_it(wacht_mock):
+    POOL.append(wacht_mock.pool)
+    create(wacht_mock)
+    assert wacht_mock.pool._transport is not None
+""",
+        "-s",
+    )
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*pool open after the session: False*"])

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from faker import Faker
+from typing import TYPE_CHECKING
 
 from .call import AgentCall
 from .rendered import RenderedReply
 from .usage import estimate_usage
+
+if TYPE_CHECKING:  # faker loads when first used, not with the package
+    from faker import Faker
 
 
 def default_reply(call: AgentCall, faker: Faker, source: str) -> RenderedReply:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from os import PathLike
 from threading import RLock
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from weakref import WeakValueDictionary
 
 from .building import build_agents
@@ -24,6 +24,9 @@ from .seeding import new_faker, reseed
 Scripts = tuple[Tenant, Mapping[str, Any], str]
 """An `agents:` mapping to load: for every tenant (None) or one, and where it is in its source
 (a path such as ``deployments.wk_test_x``, put before the paths of its problems)."""
+
+if TYPE_CHECKING:
+    from faker import Faker
 
 
 class Engine:
@@ -51,7 +54,7 @@ class Engine:
         self._own: dict[str, dict[str, AgentScript]] = {}
         #: Scripts a reset emptied, still usable by whoever holds them (and taken back if so).
         self._idle: WeakValueDictionary[str, AgentScript] = WeakValueDictionary()
-        self._faker = new_faker()
+        self._faker: Faker | None = None  # made on the first reply: faker loads when used
 
     def agent(self, name: str, tenant: Tenant = None) -> AgentScript:
         """The script of agent `name`, created empty on first use; with `tenant`, that
@@ -148,6 +151,8 @@ class Engine:
         self, script: AgentScript, call: AgentCall, number: int, tenant: Tenant
     ) -> RenderedReply:
         choice = script.pick(call, number, tenant) or self._unmatched(script, call)
+        if self._faker is None:
+            self._faker = new_faker()
         faker = reseed(self._faker, self.seed, call.agent_name, number)
         if choice.reply is None:
             return default_reply(call, faker, choice.source)

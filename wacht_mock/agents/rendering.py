@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
-
-from faker import Faker
+from typing import TYPE_CHECKING
 
 from .call import AgentCall
 from .errors import InvalidScript
@@ -15,6 +14,9 @@ from .reply import Reply, ToolCall
 from .structured import structured_value
 from .templating import render_template, render_templates_in
 from .usage import estimate_usage
+
+if TYPE_CHECKING:  # faker loads when first used, not with the package
+    from faker import Faker
 
 
 def render(reply: Reply, call: AgentCall, faker: Faker, source: str) -> RenderedReply:

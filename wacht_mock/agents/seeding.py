@@ -7,8 +7,11 @@ same calls give the same values. A seed of None means the default seed, 0.
 from __future__ import annotations
 
 import hashlib
+from typing import TYPE_CHECKING
 
-from faker import Faker
+if TYPE_CHECKING:  # faker loads when first used, not with the package
+    from faker import Faker
+
 
 DEFAULT_SEED = 0
 LOCALE = "en_US"
@@ -22,6 +25,8 @@ def call_seed(seed: int | None, agent_name: str, call_number: int) -> int:
 
 def new_faker() -> Faker:
     """A faker in the engine's locale (seed it before use)."""
+    from faker import Faker
+
     return Faker(LOCALE)
 
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jsonschema  # type: ignore[import-untyped,unused-ignore]
-from faker import Faker
 
 from .errors import InvalidScript, at
 from .generation import generate
+
+if TYPE_CHECKING:  # faker loads when first used, not with the package
+    from faker import Faker
 
 TRIAL_SEED = 0
 
@@ -57,6 +59,8 @@ def _check_schema(schema: Mapping[str, Any]) -> None:
 
 
 def _check_generates(schema: Mapping[str, Any]) -> None:
+    from faker import Faker
+
     faker = Faker("en_US")
     faker.seed_instance(TRIAL_SEED)
     try:

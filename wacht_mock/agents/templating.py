@@ -14,14 +14,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from string import Formatter
-from typing import Any
-
-from faker import Faker
+from typing import TYPE_CHECKING, Any
 
 from wacht_mock.core.text import closest
 
 from .call import AgentCall
 from .errors import InvalidScript, at
+
+if TYPE_CHECKING:  # faker loads when first used, not with the package
+    from faker import Faker
 
 CALL_FIELDS = ("message", "agent_name", "turn")
 TEMPLATE_CONTEXT_FIELDS = ("id", "title", "system_instructions", "context_group", "status")
@@ -74,6 +75,8 @@ def compile_template(text: str) -> tuple[Part, ...]:
 @cache
 def faker_providers() -> frozenset[str]:
     """The names of the faker providers that can be called without arguments."""
+    from faker import Faker
+
     fake = Faker("en_US")
     return frozenset(
         name

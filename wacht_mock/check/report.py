@@ -11,10 +11,11 @@ import xml.etree.ElementTree as ET
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from schemathesis.core.failures import Failure
-from schemathesis.engine import Status, events
+if TYPE_CHECKING:  # schemathesis is the check extra's: imported when events are read
+    from schemathesis.core.failures import Failure
+    from schemathesis.engine import events
 
 from wacht_mock.contract.drift import fold_indexes
 from wacht_mock.core.masking import mask_text
@@ -81,6 +82,8 @@ class CheckReport:
     # -- reading events -------------------------------------------------------------------------
 
     def record(self, event: events.EngineEvent) -> None:
+        from schemathesis.engine import Status, events
+
         if isinstance(event, events.ScenarioFinished) and event.status != Status.SKIP:
             self._scenario(event)
         elif isinstance(event, events.PhaseFinished) and event.phase.is_enabled:
@@ -105,6 +108,8 @@ class CheckReport:
         self.error_places[message].append(where)
 
     def _scenario(self, event: events.ScenarioFinished) -> None:
+        from schemathesis.engine import Status
+
         recorder = event.recorder
         self.cases += len(recorder.cases)
         for case_id, checks in recorder.checks.items():

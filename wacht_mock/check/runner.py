@@ -23,21 +23,15 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import httpx
-import schemathesis
-from schemathesis.core.failures import Failure
-from schemathesis.core.result import Ok
-from schemathesis.engine import events, from_schema
-from schemathesis.schemas import BaseSchema
 
+from wacht_mock.check.extra import require_schemathesis
 from wacht_mock.check.report import PHASES, CheckReport, write_junit
 from wacht_mock.contract.documents import Profile, contract_path, load_contract
-from wacht_mock.contract.drift import folded
 from wacht_mock.contract.validation import ContractValidator
-from wacht_mock.contract.violations import Violation
 from wacht_mock.core.server import ServerThread
 from wacht_mock.service.app import create_app
 from wacht_mock.service.config import MockConfig
@@ -48,8 +42,8 @@ DEFAULT_TIMEOUT = 30.0
 MOCK_KEY = "wk_test_contractcheck"
 API_KEY_VARIABLE = "WACHT_API_KEY"
 
-_VALIDATORS: dict[int, tuple[dict[str, Any], ContractValidator]] = {}
-"""The schemas :func:`contract_schema` loaded (by their document's id), with their validators."""
+if TYPE_CHECKING:  # schemathesis is the check extra's: imported when a check is asked for
+    from schemathesis.schemas import BaseSchema
 
 
 def contract_schema(
@@ -73,6 +67,11 @@ def contract_schema(
     picks the packaged contract of a dialect (``guide`` or ``platform``); ``contract`` names
     another document.
     """
+    require_schemathesis("contract_schema()")
+    import schemathesis
+
+    from wacht_mock.check import worded
+
     path = Path(contract) if contract is not None else contract_path(profile)
     if not path.is_file():
         raise ValueError(f"no contract at {path}")
@@ -80,8 +79,7 @@ def contract_schema(
         _config(base_url, api_key, max_examples, seed, phases, request_timeout)
     )
     loaded = schemathesis.openapi.from_path(path, config=config)
-    _VALIDATORS[id(loaded.raw_schema)] = (loaded.raw_schema, ContractValidator(load_contract(path)))
-    _register_rules()
+    worded.register(loaded.raw_schema, ContractValidator(load_contract(path)))
     return loaded.exclude(method=list(UNSAFE_METHODS)) if read_only else loaded
 
 
@@ -120,57 +118,6 @@ def _checked_url(url: str) -> str:
     return url.rstrip("/")
 
 
-# -- the contract's worded rules, as a schemathesis check ------------------------------------------
-
-
-class ContractRuleBroken(Failure):
-    """A rule the contract states in words (a filter, a page, an error code, a stream's framing)."""
-
-    code = "ST901"
-    kind_title = "Contract rule broken"
-
-    def __init__(self, *, operation: str, violations: Sequence[Violation]) -> None:
-        rule = violations[0].rule
-        super().__init__(
-            operation=operation,
-            title=f"Contract rule broken: {rule}",
-            message="\n".join(map(str, violations)),
-        )
-        self.rule_key = f"{rule}: {folded(violations[0])}"
-
-    @property
-    def _unique_key(self) -> str:
-        return self.rule_key
-
-
-def _register_rules() -> None:
-    if "wacht_contract_rules" not in schemathesis.checks.CHECKS.get_all_names():
-        schemathesis.check(wacht_contract_rules)
-
-
-def wacht_contract_rules(ctx: Any, response: Any, case: Any) -> bool | None:
-    """The worded rules of the contract, for schemas :func:`contract_schema` loaded."""
-    raw = case.operation.schema.raw_schema
-    known, validator = _VALIDATORS.get(id(raw), (None, None))
-    if known is not raw or validator is None:
-        return None
-    request = response.request
-    url = urlsplit(str(request.url))
-    body = request.body.encode() if isinstance(request.body, str) else request.body
-    path = str(getattr(case, "formatted_path", "") or url.path)  # without the base URL's path
-    checker = validator.response_check(
-        str(request.method), path, query=url.query, request_body=body, rules_only=True
-    )
-    if checker is None:
-        return None
-    headers = {name: values[0] for name, values in response.headers.items() if values}
-    found = checker.start(response.status_code, headers)
-    found += checker.whole(response.content, cut=response.stream_cut_short)
-    if found:
-        raise ContractRuleBroken(operation=case.operation.label, violations=found)
-    return None
-
-
 # -- running a check ---------------------------------------------------------------------------
 
 
@@ -193,6 +140,9 @@ class CheckOptions:
 
 def run_check(options: CheckOptions, progress: Callable[[str], None] | None = None) -> CheckReport:
     """Check the server ``options`` name (or a fresh in-process mock) against the contract."""
+    require_schemathesis("wacht-mock check")
+    from schemathesis.core.result import Ok
+
     seed = options.seed if options.seed is not None else random.randrange(2**32)
     with _target(options, seed) as (base_url, api_key):
         schema = contract_schema(
@@ -222,6 +172,8 @@ def _execute(
     schema: BaseSchema, report: CheckReport, progress: Callable[[str], None] | None
 ) -> None:
     """schemathesis' engine, every phase in turn, each event into the report."""
+    from schemathesis.engine import events, from_schema
+
     for event in from_schema(schema).execute():
         report.record(event)
         if progress is not None and isinstance(event, events.PhaseFinished):

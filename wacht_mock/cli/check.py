@@ -1,4 +1,4 @@
-"""``wacht-mock check``: its options, and the report printed."""
+"""``wacht-mock check``: its arguments and what it prints (the check itself: ``check.runner``)."""
 
 from __future__ import annotations
 

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from wacht_mock._version import __version__
 from wacht_mock.agents import ScriptError
+from wacht_mock.check.extra import CheckExtraMissing
 from wacht_mock.cli import check, proxy, serve
 from wacht_mock.core.server import ServerStartError
 
@@ -32,7 +33,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler = args.handler
     try:
         code: int = handler(args)
-    except (ValueError, ScriptError, ServerStartError) as exc:
+    except (ValueError, ScriptError, ServerStartError, CheckExtraMissing) as exc:
         print(f"wacht-mock: error: {exc}", file=sys.stderr)
         return 2
     return code

@@ -45,7 +45,7 @@ def handle(args: argparse.Namespace) -> int:
     with listening as server:
         _say(
             f"wacht-mock {__version__} listening on {server.url} "
-            f"(profile {config.profile}; Ctrl-C to stop)"
+            f"(profile {config.profile}; {server.server.stack}; Ctrl-C to stop)"
         )
         _say(loaded(mock))
         if state is not None:

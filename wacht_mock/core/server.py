@@ -40,6 +40,8 @@ DISCONNECT_GRACE_SECONDS = 0.5
 #: Loopback only unless told otherwise: a mock is nobody's public server.
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
+#: uvicorn's HTTP protocol classes, by the parser they run on.
+PARSERS = {"HttpToolsProtocol": "httptools", "H11Protocol": "h11"}
 
 
 class ServerStartError(RuntimeError):
@@ -129,6 +131,19 @@ class FastServer(uvicorn.Server):
         for task in self.server_state.tasks:
             task.cancel()
         await self.lifespan.shutdown()
+
+    @property
+    def stack(self) -> str:
+        """What serves the requests, once started: ``httptools + uvloop`` or ``h11 + asyncio``.
+
+        uvicorn picks httptools and uvloop when they import (they are dependencies where wheels
+        exist) and falls back to its pure-Python h11 parser and asyncio's loop otherwise.
+        """
+        # The protocol may be uvicorn's own or a subclass of it (the request-head deadline).
+        names = [kind.__name__ for kind in self.config.http_protocol_class.__mro__]
+        parser = next((PARSERS[name] for name in names if name in PARSERS), names[0])
+        loop = type(self._loop).__module__.split(".")[0] if self._loop else "not running"
+        return f"{parser} + {loop}"
 
     def request_stop(self) -> None:
         """Stop soon; callable from any thread."""

@@ -6,6 +6,7 @@ import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from wacht_mock.core.errors import Unauthorized
 
@@ -22,6 +23,7 @@ class Tenant:
     deployment_id: str
 
 
+@lru_cache(maxsize=4096)  # every request asks; a hash per request is work a lookup saves
 def deployment_id_for(api_key: str) -> str:
     """A stable decimal deployment id for a key (the same key, the same id, every run)."""
     digest = hashlib.sha256(api_key.encode()).digest()

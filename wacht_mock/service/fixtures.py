@@ -28,9 +28,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from faker import Faker
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError
 
 from wacht_mock.agents import Engine, InvalidScript, Scripts
@@ -44,6 +43,9 @@ from wacht_mock.service.profiles import DialectProfile, dialect
 from wacht_mock.service.requests import RequestReader
 from wacht_mock.service.snapshot import parse_context
 from wacht_mock.service.store import NewContext, Store
+
+if TYPE_CHECKING:  # faker loads when first used, not with the package
+    from faker import Faker
 
 SUFFIXES = (".yaml", ".yml", ".json")
 EXAMPLES = "examples"
@@ -219,6 +221,8 @@ def apply(
                 store.create(deployment_id, NewContext(**fields, status=status))
         made += len(deployment.contexts)
         if deployment.generate:
+            from faker import Faker  # loaded only when a fixture generates contexts
+
             plan = deployment.generate
             made += _generate(store, deployment_id, plan, Faker(), seed, key, profile.new_status)
     return made

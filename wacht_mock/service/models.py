@@ -54,7 +54,7 @@ class ExecutionState:
     error_code: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, weakref_slot=True)  # views cache its JSON while it lives
 class Context:
     """An AI execution context of one deployment."""
 

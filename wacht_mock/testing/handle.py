@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import ssl
 import threading
 from collections.abc import Iterable
 from dataclasses import replace
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import httpx
+from starlette.applications import Starlette
 
 from wacht_mock.agents import AgentNotScripted, AgentScript, CallRecord
 from wacht_mock.core.journal import Entry, Journal
@@ -31,15 +34,77 @@ def new_api_key() -> str:
     return f"wk_test_{secrets.token_hex(8)}"
 
 
-class MockHandle:
-    """One test's view of a running mock (reset when the handle is made)."""
+@cache
+def tls_context() -> ssl.SSLContext:
+    """httpx's default SSL context, built once: building one is most of a new client's cost."""
+    return httpx.create_ssl_context()
 
-    def __init__(self, mock: WachtMock, config: MockConfig, url: str | None = None) -> None:
+
+#: ``httpx.Client`` options that configure its transport: given one, a client gets its own.
+TRANSPORT_OPTIONS = frozenset(
+    {"transport", "verify", "cert", "http1", "http2", "limits", "proxy", "mounts", "trust_env"}
+)
+
+
+class ConnectionPool:
+    """One httpx transport (a pool of keep-alive connections) shared by the clients it lends.
+
+    A new ``httpx.Client`` builds an SSL context (about 20 ms), even for ``http://``; a client
+    on a shared transport costs well under a millisecond. Closing a lent client leaves the pool
+    open; :meth:`close` (at the end of the pytest session) closes it.
+    """
+
+    def __init__(self) -> None:
+        self._transport: httpx.HTTPTransport | None = None
+        self._lock = threading.Lock()
+
+    def client(self, **options: Any) -> httpx.Client:
+        if TRANSPORT_OPTIONS & options.keys():
+            return httpx.Client(**options)
+        with self._lock:
+            if self._transport is None:
+                self._transport = httpx.HTTPTransport()
+            transport = _Lent(self._transport)
+        return httpx.Client(transport=transport, trust_env=False, **options)
+
+    def close(self) -> None:
+        with self._lock:
+            transport, self._transport = self._transport, None
+        if transport is not None:
+            transport.close()
+
+
+class _Lent(httpx.BaseTransport):
+    """The pool's transport as one client sees it: closing the client does not close it."""
+
+    def __init__(self, transport: httpx.HTTPTransport) -> None:
+        self._transport = transport
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        return self._transport.handle_request(request)
+
+
+class MockHandle:
+    """One test's view of a running mock (reset when the handle is made).
+
+    ``pool`` lends the handle's clients their connections (the pytest plugin shares one per
+    session); without one the handle makes its own.
+    """
+
+    def __init__(
+        self,
+        mock: WachtMock,
+        config: MockConfig,
+        url: str | None = None,
+        *,
+        pool: ConnectionPool | None = None,
+    ) -> None:
         self.mock = mock
         self.url = url
         self.api_key = new_api_key()
         self.allow_violations = False
         self.allow_unscripted = False
+        self.pool = pool or ConnectionPool()
         mock.reconfigure(config)
 
     # -- tenants and contexts ---------------------------------------------------------------
@@ -147,10 +212,11 @@ class MockHandle:
     # -- clients ----------------------------------------------------------------------------
 
     def client(self, **options: Any) -> httpx.Client:
-        """An httpx client on this mock, authenticated as this test's tenant (over the socket,
-        or in-process through the ASGI app)."""
+        """An httpx client on this mock, authenticated as this test's tenant: over the socket
+        (cheap: its connections come from the handle's pool, make one wherever it reads best),
+        or in-process through the ASGI app."""
         if self.url is not None:
-            return httpx.Client(base_url=self.url, headers=self.headers, **options)
+            return self.pool.client(base_url=self.url, headers=self.headers, **options)
         transport = BlockingASGITransport(create_app(self.mock))
         return httpx.Client(
             transport=transport, base_url="http://wacht-mock", headers=self.headers, **options
@@ -159,11 +225,28 @@ class MockHandle:
     def async_client(self, **options: Any) -> httpx.AsyncClient:
         """An async httpx client: over the socket, or in-process through the ASGI app."""
         if self.url is not None:
+            options.setdefault("verify", tls_context())  # a context of its own costs ~20 ms
             return httpx.AsyncClient(base_url=self.url, headers=self.headers, **options)
-        transport = httpx.ASGITransport(app=create_app(self.mock))
+        transport = httpx.ASGITransport(app=self._asgi_app())
         return httpx.AsyncClient(
             transport=transport, base_url="http://wacht-mock", headers=self.headers, **options
         )
+
+    def _asgi_app(self) -> Starlette:
+        return create_app(self.mock)
+
+
+class InProcessHandle(MockHandle):
+    """A handle with no socket: ``app`` is the ASGI application (``mock``'s, made if not given)."""
+
+    def __init__(self, mock: WachtMock, config: MockConfig, app: Starlette | None = None) -> None:
+        super().__init__(mock, config)
+        if app is not None and app.state.mock is not mock:
+            raise ValueError("app must be the application of mock (create_app(mock))")
+        self.app: Starlette = app if app is not None else create_app(mock)
+
+    def _asgi_app(self) -> Starlette:
+        return self.app
 
 
 def _unscripted(entry: Entry) -> bool:

@@ -7,7 +7,10 @@ Fixtures:
   each test starts from a clean state with a fresh tenant. One server per worker process
   (``wacht_mock_server``, session scope) is reset between tests, never restarted.
 * ``wacht_mock_inprocess``: the same handle on a mock with no socket, for code that takes an
-  httpx client (``handle.async_client()``) or an ASGI app (``handle.app``).
+  httpx client (``handle.async_client()``) or an ASGI app (``handle.app``); one mock and app per
+  session (``wacht_mock_inprocess_app``), reset between tests.
+* ``wacht_mock_pool``: the connections ``handle.client()`` borrows, one pool per session,
+  closed when it ends.
 * ``wacht_mock_host``, ``wacht_mock_seed``, ``wacht_mock_fixture_files`` and
   ``wacht_mock_config``: override them in a ``conftest.py``; or set the ini options
   ``wacht_mock_host``, ``wacht_mock_seed``, ``wacht_mock_fixtures``, ... (every setting marked
@@ -23,6 +26,9 @@ A test fails, with a message that names the request and the problem, when the mo
 error, a script that could not answer (a sequence ran out, an unscripted agent in strict mode, a
 callable that raised) or, unless ``allow_violations=True``, a request that broke the contract,
 even if the client under test swallowed the error response.
+
+Installed means loaded into every pytest session, used or not: this module imports only pytest
+at first, and the mock (starlette, uvicorn, the agents) when a fixture is first asked for.
 """
 
 from __future__ import annotations
@@ -42,7 +48,7 @@ from wacht_mock.service.fixtures import FixtureError, locate
 from wacht_mock.service.mock import WachtMock
 from wacht_mock.service.settings import PYTEST_SETTINGS, Setting
 from wacht_mock.testing.cassette import RECORD_MODES, UPSTREAM_VARIABLE, Cassette, CassetteProblem
-from wacht_mock.testing.handle import MockHandle, config_with
+from wacht_mock.testing.handle import ConnectionPool, InProcessHandle, MockHandle, config_with
 from wacht_mock.testing.replay import MockReplay
 
 MARKER = "wacht_mock"
@@ -58,15 +64,7 @@ MARKER_OPTIONS = frozenset(
         "cassette",
     }
 )
-_HANDLE = pytest.StashKey[MockHandle]()
-
-
-class InProcessHandle(MockHandle):
-    """A handle with no socket: ``app`` is the ASGI application."""
-
-    def __init__(self, mock: WachtMock, config: MockConfig) -> None:
-        super().__init__(mock, config)
-        self.app: Starlette = create_app(mock)
+_HANDLE = pytest.StashKey["MockHandle"]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -168,9 +166,19 @@ def wacht_mock_server(
     wacht_mock_host: str, wacht_mock_config: MockConfig
 ) -> Iterator[tuple[WachtMock, ServerThread]]:
     """One mock server for the whole session (per xdist worker), on a free port."""
+
     mock = WachtMock(wacht_mock_config)
     with ServerThread(create_app(mock), host=wacht_mock_host, port=0) as server:
         yield mock, server
+
+
+@pytest.fixture(scope="session")
+def wacht_mock_pool() -> Iterator[ConnectionPool]:
+    """The connections the session's ``handle.client()`` clients share; closed at its end."""
+
+    pool = ConnectionPool()
+    yield pool
+    pool.close()
 
 
 @pytest.fixture
@@ -178,12 +186,18 @@ def wacht_mock(
     request: pytest.FixtureRequest,
     wacht_mock_server: tuple[WachtMock, ServerThread],
     wacht_mock_config: MockConfig,
+    wacht_mock_pool: ConnectionPool,
 ) -> Iterator[MockHandle]:
     """The mock, reset for this test, with a fresh tenant (``api_key``)."""
+
     mock, server = wacht_mock_server
     config, allow, cassette = _marked(request, wacht_mock_config)
     if cassette is None:
-        yield _attach(request, _handle(lambda: MockHandle(mock, config, server.url)), allow)
+        yield _attach(
+            request,
+            _handle(lambda: MockHandle(mock, config, server.url, pool=wacht_mock_pool)),
+            allow,
+        )
         return
     with contextlib.ExitStack() as stack:
         problem = None
@@ -207,15 +221,26 @@ def wacht_mock(
         yield _attach(request, handle, allow)
 
 
+@pytest.fixture(scope="session")
+def wacht_mock_inprocess_app(wacht_mock_config: MockConfig) -> tuple[WachtMock, Starlette]:
+    """One mock and its ASGI app for the session's in-process tests (reset between tests)."""
+
+    mock = WachtMock(wacht_mock_config)
+    return mock, create_app(mock)
+
+
 @pytest.fixture
 def wacht_mock_inprocess(
-    request: pytest.FixtureRequest, wacht_mock_config: MockConfig
+    request: pytest.FixtureRequest,
+    wacht_mock_inprocess_app: tuple[WachtMock, Starlette],
+    wacht_mock_config: MockConfig,
 ) -> MockHandle:
     """A mock with no socket: ``handle.app`` for ASGI, ``handle.async_client()`` for httpx."""
     config, allow, cassette = _marked(request, wacht_mock_config)
     if cassette is not None:
         raise pytest.UsageError(f"@pytest.mark.{MARKER}(cassette=...) needs the wacht_mock fixture")
-    handle = _handle(lambda: InProcessHandle(WachtMock(config), config))
+    mock, app = wacht_mock_inprocess_app
+    handle = _handle(lambda: InProcessHandle(mock, config, app))
     return _attach(request, handle, allow)
 
 
