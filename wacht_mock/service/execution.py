@@ -326,14 +326,13 @@ class ExecutionService:
             )
         state = context.execution_state
         pending = state.pending_input_request if state else None
-        answers = ANSWERS
         if (
             pending is not None
-            and pending.kind in answers
-            and request.kind != answers[pending.kind]
+            and pending.kind in ANSWERS
+            and request.kind != ANSWERS[pending.kind]
         ):
             raise Conflict(
-                f"Execution context {context.id} waits for an {answers[pending.kind]} "
+                f"Execution context {context.id} waits for an {ANSWERS[pending.kind]} "
                 f"({pending.message}); send it, or cancel the run"
             )
         if request.kind == "user_input_response" and (

@@ -253,13 +253,9 @@ def platform_status_hint(value: object, profile: DialectProfile) -> str:
     )
 
 
-_PLATFORM_STATUSES = frozenset(
-    {"idle", "running", "waiting_for_input", "interrupted", "completed", "failed"}
-)
-
-
 def is_platform_status(value: object) -> bool:
-    return isinstance(value, str) and value in _PLATFORM_STATUSES
+    """Whether ``value`` is a run state of the platform contract's ``ContextStatus``."""
+    return isinstance(value, str) and value in dialect("platform").statuses
 
 
 def _refuse_platform_dialect(operation_id: str, body: Any) -> None:
