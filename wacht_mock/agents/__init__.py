@@ -9,13 +9,25 @@ It knows nothing of HTTP or storage: the server builds an `AgentCall`, asks
     engine.load(load_agents_file("fixtures/agents.yaml"))
 """
 
+from .blocks import (
+    Block,
+    FeedbackBlock,
+    FileBlock,
+    ReasoningBlock,
+    Signal,
+    TextBlock,
+    ToolCallBlock,
+    ToolResultBlock,
+)
 from .building import ReplyLike
 from .call import AgentCall, CallKind, ContextView, History, HistoryTurn, Transcript, TurnLike
 from .calllog import CallRecord
 from .chunking import Chunking
+from .declaration import Declaration, Policy, ResponseFormat, Tool
 from .engine import Engine, Scripts
 from .errors import (
     AgentNotScripted,
+    DeclarationBroken,
     InvalidScript,
     NoRuleMatched,
     ScriptCallableError,
@@ -29,6 +41,7 @@ from .matching import When
 from .rendered import RenderedReply, RenderedToolCall
 from .replay import ReplayMiss
 from .reply import NO_RESULT, Reply, ToolCall
+from .runstate import RunState, Task
 from .script import AgentScript, RuleBuilder, SideEffect, Tenant
 from .usage import Usage
 
@@ -37,35 +50,50 @@ __all__ = [
     "AgentCall",
     "AgentNotScripted",
     "AgentScript",
+    "Block",
     "CallKind",
     "CallRecord",
     "Chunking",
     "ContextView",
+    "Declaration",
+    "DeclarationBroken",
     "Engine",
     "Exhaustion",
     "Fault",
+    "FeedbackBlock",
+    "FileBlock",
     "History",
     "HistoryTurn",
     "HttpFault",
     "InvalidScript",
     "NoRuleMatched",
+    "Policy",
+    "ReasoningBlock",
     "RenderedReply",
     "RenderedToolCall",
     "ReplayMiss",
     "Reply",
     "ReplyLike",
     "ReplyStatus",
+    "ResponseFormat",
     "RuleBuilder",
+    "RunState",
     "ScriptCallableError",
     "ScriptError",
     "ScriptExhausted",
     "Scripts",
     "SideEffect",
+    "Signal",
     "StopReason",
     "StreamFault",
     "StreamFaultMode",
+    "Task",
     "Tenant",
+    "TextBlock",
+    "Tool",
     "ToolCall",
+    "ToolCallBlock",
+    "ToolResultBlock",
     "Transcript",
     "TurnLike",
     "Usage",

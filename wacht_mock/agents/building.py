@@ -5,20 +5,28 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from .blocks import Signal
+from .declaration import Declaration, Policy, ResponseFormat, Tool
 from .errors import InvalidScript, at
 from .faults import Fault, fault_from_spec
+from .limits import check_scripted
 from .matching import When
-from .plans import AgentDefinition, Fixed, Plan, ReplySequence, Rule
+from .plans import AgentDefinition, Fixed, Plan, ReplySequence, Rule, scripted_replies
 from .reply import NO_RESULT, Reply, ToolCall
 from .spec import (
     AgentSpec,
     FaultSpec,
     PlanSpec,
+    PolicySpec,
     ReplySpec,
     RuleSpec,
     ToolCallSpec,
+    ToolSpec,
     parse_agents,
+    parse_policy,
     parse_reply,
+    parse_response_format,
+    parse_tool,
 )
 from .usage import Usage
 
@@ -67,12 +75,83 @@ def build_reply(spec: ReplySpec, path: str) -> Reply:
             chunking=spec.chunking,
             timing=spec.timing,
             fault=_fault(spec.fault),
+            feedback=[Signal(s.kind, s.message, s.data) for s in spec.feedback],
         )
 
 
 def _agent(spec: AgentSpec, path: str) -> AgentDefinition:
+    with at(path):
+        declaration = Declaration(
+            tools=[_tool(tool, f"tools[{i}]") for i, tool in enumerate(spec.tools)],
+            guides=spec.guides,
+            policy=_policy(spec.policy),
+            response_format=as_response_format(spec.response_format, "response_format"),
+            metadata=spec.metadata,
+        )
     rules = tuple(_rule(rule, f"{path}.rules[{i}]") for i, rule in enumerate(spec.rules))
-    return AgentDefinition(rules, _plan(spec, path), strict=spec.strict)
+    definition = AgentDefinition(rules, _plan(spec, path), spec.strict, declaration)
+    check_definition(definition, path)
+    return definition
+
+
+def check_definition(definition: AgentDefinition, path: str) -> None:
+    """Hold every scripted reply of an agent to its declaration (what can be checked before a
+    call); `InvalidScript` at the reply's path."""
+    plans = [(f"rules[{i}]", rule.plan) for i, rule in enumerate(definition.rules)]
+    if definition.fallback is not None:
+        plans.append(("", definition.fallback))
+    for where, plan in plans:
+        with at(path), at(where):
+            check_plan(plan, definition.declaration)
+
+
+def check_plan(plan: Plan, declaration: Declaration) -> None:
+    """Hold the replies of one plan to a declaration."""
+    for place, reply in scripted_replies(plan):
+        with at(place):
+            check_scripted(reply, declaration)
+
+
+def as_tool(value: Tool | Mapping[str, Any]) -> Tool:
+    """A `Tool` from itself or a mapping `{name, description, input}`."""
+    if isinstance(value, Tool):
+        return value
+    if not isinstance(value, Mapping):
+        raise TypeError(f"a tool is a Tool or a mapping, not {type(value).__name__}")
+    return _tool(parse_tool(value), "")
+
+
+def as_policy(value: Policy | Mapping[str, Any]) -> Policy:
+    """A `Policy` from itself or a mapping `{max_iters, max_input_tokens, max_output_tokens}`."""
+    if isinstance(value, Policy):
+        return value
+    if not isinstance(value, Mapping):
+        raise TypeError(f"a policy is a Policy or a mapping, not {type(value).__name__}")
+    return _policy(parse_policy(value))
+
+
+def as_response_format(value: object, path: str = "") -> ResponseFormat:
+    """A `ResponseFormat` from itself, `free`, `json_object`, or `{json_schema: {name,
+    schema}}` (None: free)."""
+    if value is None:
+        return ResponseFormat()
+    if isinstance(value, ResponseFormat):
+        return value
+    with at(path):
+        if isinstance(value, str):
+            if value == "json_schema":
+                raise InvalidScript.at(
+                    "",
+                    "json_schema needs a name and a schema: "
+                    "{json_schema: {name: ..., schema: {...}}}",
+                )
+            return ResponseFormat(value)  # type: ignore[arg-type]  # checked there
+        if not isinstance(value, Mapping):
+            raise InvalidScript.at(
+                "", "a response format is free, json_object or {json_schema: {name, schema}}"
+            )
+        spec = parse_response_format(value).json_schema
+        return ResponseFormat.json_schema(spec.name, spec.schema_)
 
 
 def _rule(spec: RuleSpec, path: str) -> Rule:
@@ -99,6 +178,18 @@ def _tool_call(spec: ToolCallSpec, path: str) -> ToolCall:
         return ToolCall(
             spec.name, spec.args, spec.id, result, spec.requires_approval, spec.client_executed
         )
+
+
+def _tool(spec: ToolSpec, path: str) -> Tool:
+    with at(path):
+        return Tool(spec.name, spec.description, spec.input)
+
+
+def _policy(spec: PolicySpec | None) -> Policy:
+    if spec is None:
+        return Policy()
+    with at("policy"):
+        return Policy(spec.max_iters, spec.max_input_tokens, spec.max_output_tokens)
 
 
 def _usage(spec: ReplySpec) -> Usage | None:

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
-from typing import Generic, Literal, Protocol, TypeVar, overload
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Generic, Literal, Protocol, TypeVar, overload
+
+from .blocks import Block, TextBlock
+
+if TYPE_CHECKING:
+    from .runstate import RunState
 
 CallKind = Literal["new_message", "continue", "stream", "user_input_response"]
 
@@ -22,20 +27,37 @@ class ContextView:
 
 @dataclass(frozen=True)
 class HistoryTurn:
-    """One turn of the conversation; `text` is its text blocks concatenated."""
+    """One turn of the conversation as the model sees it: who spoke (`user`, `assistant`,
+    `tool`, `system`) and its blocks, in order; `text` is its text blocks joined.
+
+    `HistoryTurn("user", "hi")` is short for a turn of one text block; given `blocks`, the
+    `text` is theirs.
+    """
 
     role: str
-    text: str
+    text: str = ""
+    blocks: tuple[Block, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.blocks:
+            object.__setattr__(self, "blocks", tuple(self.blocks))
+            text = "".join(b.text for b in self.blocks if isinstance(b, TextBlock))
+            object.__setattr__(self, "text", text)
+        elif self.text:
+            object.__setattr__(self, "blocks", (TextBlock(self.text),))
 
 
 class TurnLike(Protocol):
-    """What the engine reads of a stored turn: its role and its text."""
+    """What the engine reads of a stored turn: its role, its blocks and their text."""
 
     @property
     def role(self) -> str: ...
 
     @property
     def text(self) -> str: ...
+
+    @property
+    def blocks(self) -> tuple[Block, ...]: ...
 
 
 T = TypeVar("T", bound=TurnLike)
@@ -102,7 +124,9 @@ class History(Sequence[HistoryTurn]):
 
     def _at(self, index: int) -> HistoryTurn:
         turn = self._turns[index]
-        return HistoryTurn(turn.role, turn.text)
+        if isinstance(turn, HistoryTurn):
+            return turn
+        return HistoryTurn(turn.role, turn.text, turn.blocks)
 
 
 class Transcript(Generic[T]):
@@ -148,8 +172,13 @@ class AgentCall:
 
     `message` is None for `continue`. `history` holds the turns before this
     execution (not the message of this call): a read-only sequence (the server gives a
-    shared :class:`History` view). `turn` is the 1-based number of this execution in the
-    context.
+    shared `History` view). `turn` is the 1-based number of this execution in the
+    context. The server also names the deployment, the conversation and the execution.
+
+    `run_state` is what the model is given in this run (system, guides, history, task,
+    policy, metadata, tools, response format): the engine builds it from the call and the
+    agent's declaration before the script answers, so a script's callable and the call log
+    see it; None only on a call that has not reached the engine.
     """
 
     agent_name: str
@@ -159,3 +188,8 @@ class AgentCall:
     context: ContextView
     history: Sequence[HistoryTurn]
     turn: int
+    deployment_id: str | None = None
+    conversation_id: str | None = None
+    execution_id: str | None = None
+    #: Derived from the call and the agent's declaration: not part of a call's equality.
+    run_state: RunState | None = field(default=None, compare=False, repr=False)

@@ -5,25 +5,32 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .call import AgentCall
+from .declaration import FREE, ResponseFormat
 from .rendered import RenderedReply
+from .structured import compact_json, structured_value
 from .usage import estimate_usage
 
 if TYPE_CHECKING:  # faker loads when first used, not with the package
     from faker import Faker
 
 
-def default_reply(call: AgentCall, faker: Faker, source: str) -> RenderedReply:
-    """A paragraph of faker text, usage from word counts, `end_turn`.
+def default_reply(
+    call: AgentCall, faker: Faker, source: str, response_format: ResponseFormat = FREE
+) -> RenderedReply:
+    """A paragraph of faker text, usage from word counts, `end_turn`; under a `json_object`
+    or `json_schema` response format, a value generated from its schema (as compact JSON).
 
     Built directly, not through the templates: generated text is new on every call and
     would only fill the template cache, which is there for the scripts' own texts.
     """
-    text = faker.paragraph(nb_sentences=3)
+    schema = response_format.output_schema
+    structured = None if schema is None else structured_value(None, schema, faker)
+    text = faker.paragraph(nb_sentences=3) if schema is None else compact_json(structured)
     return RenderedReply(
         text=text,
         tool_calls=(),
         reasoning=None,
-        structured_output=None,
+        structured_output=structured,
         usage=estimate_usage(call, text, None, ()),
         stop_reason="end_turn",
         status="completed",

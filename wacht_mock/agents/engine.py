@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from os import PathLike
 from threading import RLock
 from typing import TYPE_CHECKING, Any
@@ -11,13 +12,16 @@ from weakref import WeakValueDictionary
 from .building import build_agents
 from .call import AgentCall
 from .calllog import CALL_LOG_SIZE
+from .declaration import NOTHING_DECLARED
 from .default_agent import default_reply
-from .errors import AgentNotScripted, InvalidScript, NoRuleMatched
+from .errors import AgentNotScripted, DeclarationBroken, InvalidScript, NoRuleMatched
+from .limits import apply_policy, check
 from .loader import load_agents_file
 from .plans import AgentDefinition, Choice
 from .rendered import RenderedReply
 from .rendering import render
 from .replay import ReplayMiss
+from .runstate import RunState, Task, build_run_state
 from .script import AgentScript, Tenant
 from .seeding import new_faker, reseed
 
@@ -85,17 +89,35 @@ class Engine:
             script.clear()
 
     def respond(self, call: AgentCall, tenant: Tenant = None) -> RenderedReply:
-        """The rendered reply for `call` of `tenant`; the call is logged, even when this
-        raises."""
+        """The rendered reply for `call` of `tenant`, held to the agent's declaration and cut
+        by its policy; the call is logged with its run state, even when this raises."""
         with self._lock:
             script = self.find(call.agent_name, tenant) or self.agent(call.agent_name)
             number = script.call_count_in(tenant) + 1
+            declaration = script.declaration
+            call = replace(call, run_state=build_run_state(call, declaration))
             reply: RenderedReply | None = None
             try:
                 reply = self._reply(script, call, number, tenant)
+                try:
+                    check(reply, declaration)
+                except InvalidScript as problems:
+                    raise DeclarationBroken(script.name, reply.source, problems) from None
+                reply = replace(apply_policy(reply, declaration.policy), run_state=call.run_state)
                 return reply
             finally:
                 script.record(call, reply, tenant)
+
+    def run_state(
+        self, call: AgentCall, tenant: Tenant = None, task: Task | None = None
+    ) -> RunState:
+        """What the model is given for `call` (for a run resumed without asking the script:
+        after an approval, or with a client's tool result, which is its `task`); nothing is
+        logged."""
+        with self._lock:
+            script = self.find(call.agent_name, tenant)
+            declaration = script.declaration if script else NOTHING_DECLARED
+            return build_run_state(call, declaration, task)
 
     def would_miss(self, call: AgentCall, tenant: Tenant = None) -> bool:
         """Whether `call` of `tenant` is a replay miss: a strict agent that nothing in its
@@ -154,9 +176,10 @@ class Engine:
         if self._faker is None:
             self._faker = new_faker()
         faker = reseed(self._faker, self.seed, call.agent_name, number)
+        declaration = script.declaration
         if choice.reply is None:
-            return default_reply(call, faker, choice.source)
-        return render(choice.reply, call, faker, choice.source)
+            return default_reply(call, faker, choice.source, declaration.response_format)
+        return render(choice.reply, call, faker, choice.source, declaration)
 
     def _unmatched(self, script: AgentScript, call: AgentCall) -> Choice:
         if script.strict:

@@ -92,6 +92,17 @@ class ScriptCallableError(ScriptError):
         super().__init__(f"the side effect of agent {agent_name!r} failed: {origin!r}")
 
 
+class DeclarationBroken(ScriptError):
+    """A rendered reply breaks its agent's declaration (an undeclared tool, arguments its
+    schema refuses, a terminal reply outside the response format)."""
+
+    def __init__(self, agent_name: str, source: str, problems: InvalidScript) -> None:
+        self.agent_name = agent_name
+        self.problems = problems.problems
+        said = "; ".join(f"{path}: {message}" for path, message in self.problems)
+        super().__init__(f"the reply of {source} breaks the agent's declaration: {said}")
+
+
 def join_path(prefix: str, path: str) -> str:
     """`agents.bot` + `rules[0]` -> `agents.bot.rules[0]`; indexes attach without a dot."""
     if not prefix or not path:

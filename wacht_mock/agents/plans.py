@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+from .declaration import NOTHING_DECLARED, Declaration
 from .errors import InvalidScript, ScriptExhausted
 from .kinds import Exhaustion
 from .matching import When
@@ -74,8 +75,19 @@ class AgentDefinition:
     """A whole agent script as written in a file: rules, then a fallback plan.
 
     `strict`: a call nothing answers is a replay miss (recorded replies), not the default agent.
+    `declaration`: the agent's tools, guides, policy, response format and metadata.
     """
 
     rules: tuple[Rule, ...] = ()
     fallback: Plan | None = None
     strict: bool = False
+    declaration: Declaration = NOTHING_DECLARED
+
+
+def scripted_replies(plan: Plan) -> Iterator[tuple[str, Reply]]:
+    """The replies a plan holds, each with its path in the plan."""
+    if isinstance(plan, Fixed):
+        yield "reply", plan.reply
+    else:
+        for index, reply in enumerate(plan.replies):
+            yield f"sequence[{index}]", reply

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
+from .blocks import Signal
 from .chunking import Chunking, split_chunks
 from .faults import Fault
 from .kinds import ReplyStatus, StopReason
 from .usage import Usage
+
+if TYPE_CHECKING:
+    from .runstate import RunState
 
 
 @dataclass(frozen=True)
@@ -29,7 +33,8 @@ class RenderedReply:
     """One agent turn, fully rendered.
 
     `source` says what in the script produced it (for the journal); `fault`, when
-    set, is for the HTTP layer to act on; `latency` and `chunk_delay` are seconds.
+    set, is for the HTTP layer to act on; `latency` and `chunk_delay` are seconds;
+    `feedback` is appended after the agent's turn as a tool-role turn.
     """
 
     text: str
@@ -46,6 +51,9 @@ class RenderedReply:
     fault: Fault | None
     source: str
     timing: tuple[float, ...] | None = None
+    feedback: tuple[Signal, ...] = ()
+    #: What the model was given in the run this reply answers (set by the engine).
+    run_state: RunState | None = field(default=None, compare=False, repr=False)
 
     def chunks(self) -> tuple[str, ...]:
         """The text cut into stream chunks; they concatenate back to `text`."""

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import copy
-import json
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from .call import AgentCall
+from .declaration import NOTHING_DECLARED, Declaration
 from .errors import InvalidScript
 from .kinds import ReplyStatus, StopReason
+from .limits import is_terminal, parse_json
 from .rendered import RenderedReply, RenderedToolCall
 from .reply import Reply, ToolCall
-from .structured import structured_value
+from .structured import compact_json, structured_value
 from .templating import render_template, render_templates_in
 from .usage import estimate_usage
 
@@ -19,17 +21,32 @@ if TYPE_CHECKING:  # faker loads when first used, not with the package
     from faker import Faker
 
 
-def render(reply: Reply, call: AgentCall, faker: Faker, source: str) -> RenderedReply:
+def render(
+    reply: Reply,
+    call: AgentCall,
+    faker: Faker,
+    source: str,
+    declaration: Declaration = NOTHING_DECLARED,
+) -> RenderedReply:
     """Fill the templates, generate what is missing and derive what is not given.
 
     The faker is used in a fixed order (text, reasoning, ask, tool calls, structured
-    output) so that the same seed gives the same reply.
+    output) so that the same seed gives the same reply. Under a `json_object` or
+    `json_schema` response format, a terminal reply's structured output is its text read as
+    JSON, or generated from the format's schema when the reply gives neither.
     """
     text, reasoning, ask = (
         _fill(value, call, faker) for value in (reply.text, reply.reasoning, reply.ask)
     )
     tool_calls = tuple(_tool_call(tool_call, call, faker) for tool_call in reply.tool_calls)
-    structured = _structured(reply, faker, source)
+    schema = reply.schema
+    output = declaration.response_format.output_schema
+    terminal = output is not None and is_terminal(ask, text is not None, tool_calls)
+    if terminal and schema is None and text is None:
+        schema = output
+    structured = _structured(reply, schema, faker, source)
+    if terminal and structured is None and text is not None:
+        structured = parse_json(text)
     content = _content(text, ask, structured)
     return RenderedReply(
         text=content,
@@ -46,6 +63,7 @@ def render(reply: Reply, call: AgentCall, faker: Faker, source: str) -> Rendered
         fault=reply.fault,
         source=source,
         timing=None if reply.timing is None else tuple(reply.timing),
+        feedback=tuple(reply.feedback),
     )
 
 
@@ -53,9 +71,11 @@ def _fill(template: str | None, call: AgentCall, faker: Faker) -> str | None:
     return None if template is None else render_template(template, call, faker)
 
 
-def _structured(reply: Reply, faker: Faker, source: str) -> object:
+def _structured(
+    reply: Reply, schema: Mapping[str, Any] | None, faker: Faker, source: str
+) -> object:
     try:
-        return structured_value(reply.structured_output, reply.schema, faker)
+        return structured_value(reply.structured_output, schema, faker)
     except InvalidScript as error:
         raise error.from_source(source) from None
 
@@ -80,9 +100,7 @@ def _content(text: str | None, ask: str | None, structured: object) -> str:
         return text
     if ask is not None:
         return ask
-    return (
-        "" if structured is None else json.dumps(structured, separators=(",", ":"), sort_keys=True)
-    )
+    return "" if structured is None else compact_json(structured)
 
 
 def _stop_reason(

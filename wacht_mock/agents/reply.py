@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
+from .blocks import Signal
 from .chunking import Chunking, check_chunking
 from .errors import InvalidScript, at
 from .faults import Fault, as_fault
@@ -66,6 +67,9 @@ class ToolCall:
 class Reply:
     """What an agent says in one turn; `text`, `reasoning`, `ask` are templates.
 
+    `feedback`: signals about this turn (a test run, a linter, a user's rating), appended
+    after the agent's turn as a tool-role turn, as the harness's `push_feedback` does.
+
     `timing`, for a stream: each event's offset in seconds from the request (as recorded);
     it replaces `latency` and `chunk_delay`.
 
@@ -91,9 +95,13 @@ class Reply:
     chunking: Chunking = "word"
     timing: Sequence[float] | None = None
     fault: Fault | None = None
+    feedback: Sequence[Signal] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "tool_calls", tuple(self.tool_calls))
+        with at("feedback"):
+            signals = tuple(_signal(signal, i) for i, signal in enumerate(self.feedback))
+        object.__setattr__(self, "feedback", signals)
         object.__setattr__(self, "fault", as_fault(self.fault))
         if isinstance(self.chunking, list):
             object.__setattr__(self, "chunking", tuple(self.chunking))
@@ -122,6 +130,12 @@ class ReplyFields(TypedDict, total=False):
     chunking: Chunking
     timing: Sequence[float] | None
     fault: Fault | None
+    feedback: Sequence[Signal]
+
+
+def _signal(value: Any, index: int) -> Signal:
+    with at(f"[{index}]"):
+        return Signal.of(value)
 
 
 def _check_options(reply: Reply) -> None:

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from threading import RLock
 from typing import Any, Unpack
 
 from wacht_mock.core.text import did_you_mean
 
-from .building import ReplyLike, as_reply
+from .building import (
+    ReplyLike,
+    as_policy,
+    as_reply,
+    as_response_format,
+    as_tool,
+    check_definition,
+    check_plan,
+)
 from .call import AgentCall
 from .calllog import CALL_LOG_SIZE, CallLog, CallRecord
+from .declaration import NOTHING_DECLARED, Declaration, Policy, ResponseFormat, Tool
 from .errors import InvalidScript, ScriptCallableError, at
 from .faults import HttpFault
 from .kinds import Exhaustion
@@ -95,7 +104,49 @@ class AgentScript(_PlanMaker):
         self._fallback: Plan | None = None
         self._side_effect: SideEffect | None = None
         self._strict = False
+        self._declaration = NOTHING_DECLARED
         self._runs: dict[Tenant, _Run] = {}
+
+    def declare(
+        self,
+        *,
+        tools: Iterable[Tool | Mapping[str, Any]] | None = None,
+        guides: Iterable[str] | None = None,
+        policy: Policy | Mapping[str, Any] | None = None,
+        response_format: ResponseFormat | str | Mapping[str, Any] | None = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> AgentScript:
+        """Declare what the agent's runs are given: `tools` (`Tool` or `{name, description,
+        input}`), `guides` (texts), a `policy`, a `response_format` (`free`, `json_object`,
+        `{json_schema: {name, schema}}` or a `ResponseFormat`) and `metadata`. Each part given
+        replaces that part; the replies already scripted must keep to the new declaration."""
+        with self._lock:
+            current = self._declaration
+            with at(self._base):
+                with at("tools"):
+                    declared_tools = (
+                        current.tools
+                        if tools is None
+                        else [_at(as_tool, tool, i) for i, tool in enumerate(tools)]
+                    )
+                declaration = Declaration(
+                    tools=declared_tools,
+                    guides=current.guides if guides is None else list(guides),
+                    policy=current.policy if policy is None else as_policy(policy),
+                    response_format=current.response_format
+                    if response_format is None
+                    else as_response_format(response_format, "response_format"),
+                    metadata=current.metadata if metadata is None else metadata,
+                )
+            self._check(self._rules, self._fallback, declaration)
+            self._declaration = declaration
+        return self
+
+    @property
+    def declaration(self) -> Declaration:
+        """What the agent declares (tools, guides, policy, response format, metadata)."""
+        with self._lock:
+            return self._declaration
 
     def when(self, **matchers: Any) -> RuleBuilder:
         """Start a rule: `when(message_contains="refund").reply("...")`."""
@@ -185,6 +236,7 @@ class AgentScript(_PlanMaker):
             self._fallback = definition.fallback
             self._side_effect = None
             self._strict = definition.strict
+            self._declaration = definition.declaration
             for run in self._runs.values():
                 run.positions.clear()
 
@@ -223,13 +275,22 @@ class AgentScript(_PlanMaker):
             self._run(tenant).log.record(call, reply)
 
     def add_rule(self, rule: Rule) -> AgentScript:
-        """Add a rule after the others."""
-        with self._lock:
+        """Add a rule after the others (its replies held to the declaration)."""
+        with self._lock, at(f"{self._base}.rules[{len(self._rules)}]"):
+            check_plan(rule.plan, self._declaration)
             self._rules.append(rule)
         return self
 
+    def _check(
+        self, rules: Iterable[Rule], fallback: Plan | None, declaration: Declaration
+    ) -> None:
+        definition = AgentDefinition(tuple(rules), fallback, declaration=declaration)
+        check_definition(definition, self._base)
+
     def _take(self, plan: Plan) -> AgentScript:
         with self._lock:
+            with at(self._base):
+                check_plan(plan, self._declaration)
             self._fallback = plan
             for run in self._runs.values():
                 run.positions.pop(_FALLBACK, None)
@@ -301,6 +362,11 @@ def _make_reply(text: ReplyLike | None, fields: ReplyFields) -> Reply:
     if fields:
         raise TypeError("give a Reply or a mapping, or keyword fields, not both")
     return as_reply(text)
+
+
+def _at(make: Callable[[Any], Tool], value: Any, index: int) -> Tool:
+    with at(f"[{index}]"):
+        return make(value)
 
 
 def _item(reply: ReplyLike, path: str) -> Reply:

@@ -71,6 +71,13 @@ class ToolCallSpec(SpecModel):
     client_executed: bool = False
 
 
+class SignalSpec(SpecModel):
+    noun: ClassVar[str] = "signal key"
+    kind: str
+    message: str = ""
+    data: Any = None
+
+
 class UsageSpec(SpecModel):
     input_tokens: int
     output_tokens: int
@@ -116,6 +123,7 @@ class ReplySpec(SpecModel):
     chunking: Any = "word"
     timing: list[Annotated[float, Field(ge=0)]] | None = None
     fault: FaultSpec | None = None
+    feedback: list[SignalSpec] = Field(default_factory=list)
 
     @model_validator(mode="before")
     @classmethod
@@ -150,12 +158,46 @@ class RuleSpec(PlanSpec):
         return self
 
 
+class ToolSpec(SpecModel):
+    noun: ClassVar[str] = "tool key"
+    name: str
+    description: str = ""
+    input: dict[str, Any] = Field(default_factory=lambda: {"type": "object"})
+
+
+class PolicySpec(SpecModel):
+    noun: ClassVar[str] = "policy key"
+    max_iters: int | None = Field(default=None, ge=1)
+    max_input_tokens: int | None = Field(default=None, ge=1)
+    max_output_tokens: int | None = Field(default=None, ge=1)
+
+
+class JsonSchemaFormatSpec(SpecModel):
+    noun: ClassVar[str] = "json_schema key"
+    name: str
+    schema_: dict[str, Any] = Field(alias="schema")
+
+
+class ResponseFormatSpec(SpecModel):
+    """`{json_schema: {name, schema}}`; the formats without options are plain words."""
+
+    noun: ClassVar[str] = "response format"
+    json_schema: JsonSchemaFormatSpec
+
+
 class AgentSpec(PlanSpec):
-    """An agent: rules (first match wins), then its own reply or sequence."""
+    """An agent: rules (first match wins), then its own reply or sequence; and what its runs
+    are given (tools, guides, policy, response format, metadata)."""
 
     noun: ClassVar[str] = "agent key"
     rules: list[RuleSpec] = Field(default_factory=list)
     strict: bool = False
+    tools: list[ToolSpec] = Field(default_factory=list)
+    guides: list[str] = Field(default_factory=list)
+    policy: PolicySpec | None = None
+    #: `free`, `json_object`, or a `ResponseFormatSpec` mapping: read when the agent is built.
+    response_format: Any = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
 
 
 class AgentsSpec(BaseModel):
@@ -173,6 +215,21 @@ def parse_agents(spec: object) -> dict[str, AgentSpec]:
 def parse_reply(spec: object, path: str) -> ReplySpec:
     """Check the shape of one reply written as a mapping."""
     return _parse(ReplySpec, spec, path)
+
+
+def parse_tool(spec: object) -> ToolSpec:
+    """Check the shape of one tool written as a mapping."""
+    return _parse(ToolSpec, spec, "")
+
+
+def parse_policy(spec: object) -> PolicySpec:
+    """Check the shape of a policy written as a mapping."""
+    return _parse(PolicySpec, spec, "")
+
+
+def parse_response_format(spec: object) -> ResponseFormatSpec:
+    """Check the shape of a response format written as a mapping."""
+    return _parse(ResponseFormatSpec, spec, "")
 
 
 def parse_fault(spec: object) -> FaultSpec:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -22,13 +23,13 @@ def check_structured(value: Any, schema: Mapping[str, Any] | None) -> None:
     if schema is None:
         return
     with at("schema"):
-        _check_schema(schema)
+        check_schema(schema)
     if value is not None:
         with at("structured_output"):
             validate(value, schema)
     else:
         with at("schema"):
-            _check_generates(schema)
+            check_generates(schema)
 
 
 def structured_value(value: Any, schema: Mapping[str, Any] | None, faker: Faker) -> Any:
@@ -41,6 +42,11 @@ def structured_value(value: Any, schema: Mapping[str, Any] | None, faker: Faker)
     return generated
 
 
+def compact_json(value: Any) -> str:
+    """A structured output as a reply's text: compact JSON, keys sorted."""
+    return json.dumps(value, separators=(",", ":"), sort_keys=True)
+
+
 def validate(value: Any, schema: Mapping[str, Any]) -> None:
     """Raise `InvalidScript` when `value` does not validate against `schema`."""
     validator = _validator_class(schema)(schema, format_checker=jsonschema.FormatChecker())
@@ -51,14 +57,14 @@ def validate(value: Any, schema: Mapping[str, Any]) -> None:
         )
 
 
-def _check_schema(schema: Mapping[str, Any]) -> None:
+def check_schema(schema: Mapping[str, Any]) -> None:
     try:
         _validator_class(schema).check_schema(schema)
     except jsonschema.SchemaError as error:
         raise InvalidScript.at("", f"not a valid JSON Schema: {error.message}") from None
 
 
-def _check_generates(schema: Mapping[str, Any]) -> None:
+def check_generates(schema: Mapping[str, Any]) -> None:
     from faker import Faker
 
     faker = Faker("en_US")

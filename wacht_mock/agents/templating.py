@@ -62,6 +62,18 @@ def render_templates_in(value: Any, call: AgentCall, faker: Faker) -> Any:
     return _map_strings(value, lambda text: render_template(text, call, faker))
 
 
+def is_fixed(value: Any) -> bool:
+    """Whether no string inside `value` has a field: it renders the same on every call."""
+    return all(
+        part.field is None for _, text in _strings(value, "") for part in compile_template(text)
+    )
+
+
+def fixed_value(value: Any) -> Any:
+    """What a value without fields renders to (`{{` and `}}` become braces)."""
+    return _map_strings(value, lambda text: "".join(p.literal for p in compile_template(text)))
+
+
 @lru_cache(maxsize=4096)
 def compile_template(text: str) -> tuple[Part, ...]:
     """Parse and check a template; the result is cached."""

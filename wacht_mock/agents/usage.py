@@ -1,6 +1,7 @@
 """Token usage: given by the script, or estimated as word counts.
 
-Input: the words of the context's system instructions, the history and the message.
+Input: the words of the context's system instructions, the agent's guides, the history and the
+message.
 Output: the words of the text, the reasoning and the tool calls' JSON arguments.
 """
 
@@ -32,7 +33,10 @@ def estimate_usage(
     call: AgentCall, text: str, reasoning: str | None, tool_args: Iterable[Mapping[str, Any]]
 ) -> Usage:
     """Usage from word counts, for a reply that does not give it."""
-    read = _words(call.context.system_instructions, call.message) + _history_words(call.history)
+    guides = call.run_state.guides if call.run_state else ()
+    read = _words(
+        call.context.system_instructions, call.message, *(g.text for g in guides)
+    ) + _history_words(call.history)
     arguments = (json.dumps(args) for args in tool_args)
     return Usage(read, _words(text, reasoning, *arguments))
 

@@ -22,6 +22,7 @@ from typing import Any
 from wacht_mock.agents import (
     AgentCall,
     AgentNotScripted,
+    CallKind,
     ContextView,
     Engine,
     History,
@@ -31,6 +32,7 @@ from wacht_mock.agents import (
     ReplayMiss,
     ScriptError,
     StreamFault,
+    Task,
 )
 from wacht_mock.core.errors import ApiError, BadRequest, Conflict, ScriptProblem
 from wacht_mock.service.models import (
@@ -38,6 +40,7 @@ from wacht_mock.service.models import (
     Context,
     ExecutionState,
     ExecutionStatus,
+    FeedbackBlock,
     FileBlock,
     PendingInput,
     ReasoningBlock,
@@ -48,6 +51,7 @@ from wacht_mock.service.models import (
 )
 from wacht_mock.service.profiles import DialectProfile, dialect
 from wacht_mock.service.requests import ExecuteRequest
+from wacht_mock.service.runs import RunLog, RunRecord
 from wacht_mock.service.store import Store
 
 StreamKey = tuple[str, str]
@@ -85,6 +89,8 @@ class ExecutionService:
     def __init__(self, store: Store, engine: Engine, profile: DialectProfile | None = None) -> None:
         self.store = store
         self.engine = engine
+        #: What the model was given in each run, by execution id (as many as the call logs).
+        self.runs = RunLog(engine.call_log_size)
         self.profile = profile or dialect("guide")
         self._streams: dict[StreamKey, threading.Event] = {}
         self._lock = threading.Lock()
@@ -99,16 +105,33 @@ class ExecutionService:
         if request.kind == "platform_function_result":
             return self._deliver(context, request)
         history = self.store.shared_history(deployment_id, context_id)
-        reply = self._respond(_call(request, context, history), deployment_id)
+        run = self._new_run(context, request.agent_name)
+        reply = self._respond(_call(request, context, history, run), deployment_id)
         if isinstance(reply.fault, HttpFault):
             raise _http_fault(reply.fault, reply.source)
         if request.kind != "stream" and reply.fault is not None:
             reply = replace(reply, fault=None)  # a stream fault means nothing to a JSON answer
-        run = self._new_run(context, request.agent_name)
         user = _user_turn(self.store, request, run.execution_id)
         if reply.fault is not None:
-            return self._finish(run, user, reply, "failed")
-        return self._run(run, user, reply)
+            return self._logged(run, request.kind, self._finish(run, user, reply, "failed"))
+        return self._logged(run, request.kind, self._run(run, user, reply))
+
+    def _logged(self, run: _Run, kind: str, execution: Execution) -> Execution:
+        """Keep what the model was given in ``run`` and how the execution ended."""
+        reply = execution.reply
+        if reply is not None and reply.run_state is not None:
+            record = RunRecord(
+                execution_id=run.execution_id,
+                deployment_id=run.context.deployment_id,
+                context_id=run.context.id,
+                agent_name=run.agent,
+                kind=kind,
+                status=execution.status,
+                stop_reason=reply.stop_reason,
+                run_state=reply.run_state,
+            )
+            self.runs.add(record)
+        return execution
 
     def _new_run(self, context: Context, agent: str, **changes: Any) -> _Run:
         """A new execution's ids (made before its turns', so ids follow the dialogue)."""
@@ -217,7 +240,7 @@ class ExecutionService:
         rest = replace(held, tool_calls=approved_calls)
         if _pause(rest, run.context.always_allowed) is not None:  # the client's tools remain
             return self._run(run, (), rest)
-        return self._resume(run, held, {})
+        return self._resume(run, held, {}, "approval_response")
 
     def _deliver(self, context: Context, request: ExecuteRequest) -> Execution:
         pending = _pending(context, "function_result", "platform_function_result")
@@ -228,15 +251,21 @@ class ExecutionService:
             )
         held = _held(context)
         run = self._new_run(context, _agent_of(context))
-        return self._resume(
-            run, held, {call.call_id: request.result for call in pending.tool_calls}
-        )
+        results = {call.call_id: request.result for call in pending.tool_calls}
+        return self._resume(run, held, results, "platform_function_result")
 
-    def _resume(self, run: _Run, held: RenderedReply, delivered: dict[str, Any]) -> Execution:
-        """The rest of a paused run: the tool results, then the agent's answer."""
+    def _resume(
+        self, run: _Run, held: RenderedReply, delivered: dict[str, Any], kind: str
+    ) -> Execution:
+        """The rest of a paused run: the tool results, then the agent's answer. The model is
+        given the conversation so far (its tool calls last) and the answer as its task."""
+        context = run.context
+        history = self.store.shared_history(context.deployment_id, context.id)
+        call = _call_of(context, run, history, "continue", None, ())
+        state = self.engine.run_state(call, context.deployment_id, Task(kind, None))
         turns = _resumed_turns(self.store, held, run.execution_id, delivered)
-        answer = replace(held, tool_calls=(), reasoning=None)
-        return self._finish(run, turns, answer, None)
+        answer = replace(held, tool_calls=(), reasoning=None, run_state=state)
+        return self._logged(run, kind, self._finish(run, turns, answer, None))
 
     def _cancel(self, context: Context) -> Execution:
         key = (context.deployment_id, context.id)
@@ -290,6 +319,7 @@ class ExecutionService:
         )
         context = execution.context
         self.store.replace_execution_state(context.deployment_id, context.id, state)
+        self.runs.ended(context.deployment_id, execution.execution_id, "interrupted")
         if self.profile.status_is_run_state:
             with contextlib.suppress(ApiError):
                 self.store.update(
@@ -396,10 +426,27 @@ def _resumed_turns(
     turns = [_turn(store, execution_id, "tool", results)] if results else []
     if held.text:
         turns.append(_turn(store, execution_id, "assistant", [TextBlock(held.text)]))
-    return tuple(turns)
+    return (*turns, *_feedback_turn(store, held, execution_id))
 
 
-def _call(request: ExecuteRequest, context: Context, history: History) -> AgentCall:
+def _call(
+    request: ExecuteRequest, context: Context, history: History, run: _Run | None = None
+) -> AgentCall:
+    kind = request.kind
+    assert kind in ("new_message", "continue", "stream", "user_input_response")
+    return _call_of(context, run, history, kind, request.message, request.files, request.agent_name)
+
+
+def _call_of(
+    context: Context,
+    run: _Run | None,
+    history: History,
+    kind: CallKind,
+    message: str | None,
+    files: tuple[str, ...],
+    agent_name: str | None = None,
+) -> AgentCall:
+    """What the engine is told of an execution of ``context`` (``run`` gives its ids)."""
     view = ContextView(
         id=context.id,
         title=context.title,
@@ -407,16 +454,17 @@ def _call(request: ExecuteRequest, context: Context, history: History) -> AgentC
         context_group=context.context_group,
         status=context.status,
     )
-    kind = request.kind
-    assert kind in ("new_message", "continue", "stream", "user_input_response")
     return AgentCall(
-        agent_name=request.agent_name,
+        agent_name=agent_name or (run.agent if run else _agent_of(context)),
         kind=kind,
-        message=request.message,
-        files=request.files,
+        message=message,
+        files=files,
         context=view,
         history=history,
         turn=context.executions + 1,
+        deployment_id=context.deployment_id,
+        conversation_id=run.conversation_id if run else context.conversation_id,
+        execution_id=run.execution_id if run else None,
     )
 
 
@@ -447,12 +495,21 @@ def _agent_turns(store: Store, reply: RenderedReply, execution_id: str) -> tuple
         ToolResultBlock(c.id, c.result) for c in reply.tool_calls if c.has_result
     ]
     if not results:
-        return (_turn(store, execution_id, "assistant", reasoning + text + calls),)
-    return (
-        _turn(store, execution_id, "assistant", reasoning + calls),
-        _turn(store, execution_id, "tool", results),
-        _turn(store, execution_id, "assistant", text),
-    )
+        turns = [_turn(store, execution_id, "assistant", reasoning + text + calls)]
+    else:
+        turns = [
+            _turn(store, execution_id, "assistant", reasoning + calls),
+            _turn(store, execution_id, "tool", results),
+            _turn(store, execution_id, "assistant", text),
+        ]
+    return (*turns, *_feedback_turn(store, reply, execution_id))
+
+
+def _feedback_turn(store: Store, reply: RenderedReply, execution_id: str) -> tuple[Turn, ...]:
+    """The reply's feedback signals, as a tool-role turn after the agent's (`push_feedback`)."""
+    if not reply.feedback:
+        return ()
+    return (_turn(store, execution_id, "tool", [FeedbackBlock(reply.feedback)]),)
 
 
 def _turn(store: Store, execution_id: str, role: Any, blocks: list[Block]) -> Turn:

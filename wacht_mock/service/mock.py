@@ -125,6 +125,7 @@ class WachtMock:
         if deployment_id is not None:
             self.store.reset(deployment_id)
             self.engine.reset(deployment_id)
+            self.executions.runs.forget(deployment_id)
             self.journal.clear(deployment_id)
             self._apply(self._start, only=deployment_id)
             return

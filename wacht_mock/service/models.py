@@ -8,7 +8,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
+
+from wacht_mock.agents.blocks import (
+    Block,
+    FeedbackBlock,
+    FileBlock,
+    ReasoningBlock,
+    Signal,
+    TextBlock,
+    ToolCallBlock,
+    ToolResultBlock,
+)
 
 if TYPE_CHECKING:
     from wacht_mock.agents import RenderedReply
@@ -78,42 +89,6 @@ class Context:
 
 
 @dataclass(frozen=True, slots=True)
-class TextBlock:
-    text: str
-    type: Literal["text"] = "text"
-
-
-@dataclass(frozen=True, slots=True)
-class FileBlock:
-    file: str
-    type: Literal["file"] = "file"
-
-
-@dataclass(frozen=True, slots=True)
-class ToolCallBlock:
-    call_id: str
-    name: str
-    args: dict[str, Any]
-    type: Literal["tool_call"] = "tool_call"
-
-
-@dataclass(frozen=True, slots=True)
-class ToolResultBlock:
-    call_id: str
-    content: Any
-    type: Literal["tool_result"] = "tool_result"
-
-
-@dataclass(frozen=True, slots=True)
-class ReasoningBlock:
-    text: str
-    type: Literal["reasoning"] = "reasoning"
-
-
-Block = TextBlock | FileBlock | ToolCallBlock | ToolResultBlock | ReasoningBlock
-
-
-@dataclass(frozen=True, slots=True)
 class Turn:
     """One turn of a context's conversation."""
 
@@ -127,3 +102,23 @@ class Turn:
     def text(self) -> str:
         """The turn's text blocks, joined."""
         return "".join(b.text for b in self.blocks if isinstance(b, TextBlock))
+
+
+__all__ = [
+    "Block",
+    "Context",
+    "ExecutionState",
+    "ExecutionStatus",
+    "FeedbackBlock",
+    "FileBlock",
+    "PendingInput",
+    "PendingKind",
+    "ReasoningBlock",
+    "Role",
+    "Signal",
+    "Status",
+    "TextBlock",
+    "ToolCallBlock",
+    "ToolResultBlock",
+    "Turn",
+]

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict
 from datetime import datetime
 from functools import lru_cache
 from typing import Any, TypeVar
 
+from wacht_mock.agents.blocks import block_json
 from wacht_mock.core.clock import rfc3339
 from wacht_mock.service.execution import Execution
-from wacht_mock.service.models import Block, Context, ExecutionState, PendingInput, Turn
+from wacht_mock.service.models import Context, ExecutionState, PendingInput, Turn
 from wacht_mock.service.store import Page
 
 Item = TypeVar("Item")
@@ -83,10 +83,6 @@ def turn_json(turn: Turn) -> dict[str, Any]:
         "created_at": timestamp(turn.created_at),
         "blocks": [block_json(block) for block in turn.blocks],
     }
-
-
-def block_json(block: Block) -> dict[str, Any]:
-    return asdict(block)
 
 
 def page_json(page: Page[Item], render: Callable[[Item], dict[str, Any]]) -> dict[str, Any]:

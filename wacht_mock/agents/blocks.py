@@ -1,0 +1,98 @@
+"""The blocks a turn is made of, as the model sees them and as a conversation stores them.
+
+One definition for the engine (a run's state), the service (stored turns, `GET …/messages`)
+and snapshots: text, a file sent with the task, a tool call `{call_id, name, args}`, a tool
+result `{call_id, content}`, reasoning (kept so that it is echoed back on the next call), and
+feedback signals (a tool-role turn after the model's).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from .errors import InvalidScript
+
+
+@dataclass(frozen=True, slots=True)
+class TextBlock:
+    text: str
+    type: Literal["text"] = "text"
+
+
+@dataclass(frozen=True, slots=True)
+class FileBlock:
+    file: str
+    type: Literal["file"] = "file"
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallBlock:
+    call_id: str
+    name: str
+    args: dict[str, Any]
+    type: Literal["tool_call"] = "tool_call"
+
+
+@dataclass(frozen=True, slots=True)
+class ToolResultBlock:
+    call_id: str
+    content: Any
+    type: Literal["tool_result"] = "tool_result"
+
+
+@dataclass(frozen=True, slots=True)
+class ReasoningBlock:
+    text: str
+    type: Literal["reasoning"] = "reasoning"
+
+
+@dataclass(frozen=True, slots=True)
+class Signal:
+    """One feedback signal about the model's turn: what kind (`test`, `lint`, `user`…), what
+    it says, and any JSON data with it."""
+
+    kind: str
+    message: str
+    data: Any = None
+
+    def __post_init__(self) -> None:
+        for name in ("kind", "message"):
+            if not isinstance(getattr(self, name), str):
+                raise InvalidScript.at(name, f"must be a string, not {getattr(self, name)!r}")
+        if not self.kind:
+            raise InvalidScript.at("kind", "a feedback signal needs a kind")
+
+    @classmethod
+    def of(cls, value: Signal | Mapping[str, Any]) -> Signal:
+        """A signal from itself or from a mapping `{kind, message, data}`."""
+        if isinstance(value, Signal):
+            return value
+        if not isinstance(value, Mapping):
+            raise InvalidScript.at("", f"a feedback signal is a mapping, not {value!r}")
+        unknown = set(value) - {"kind", "message", "data"}
+        if unknown:
+            raise InvalidScript.at("", f"unknown signal key {sorted(unknown)[0]!r}")
+        return cls(value.get("kind", ""), value.get("message", ""), value.get("data"))
+
+
+@dataclass(frozen=True, slots=True)
+class FeedbackBlock:
+    signals: tuple[Signal, ...]
+    type: Literal["feedback"] = "feedback"
+
+
+Block = TextBlock | FileBlock | ToolCallBlock | ToolResultBlock | ReasoningBlock | FeedbackBlock
+"""One block of a turn, told apart by its `type`."""
+
+BLOCK_TYPES = (TextBlock, FileBlock, ToolCallBlock, ToolResultBlock, ReasoningBlock, FeedbackBlock)
+
+
+def block_json(block: Block) -> dict[str, Any]:
+    """A block as JSON: its fields, `type` first."""
+    if isinstance(block, FeedbackBlock):
+        signals = [{"kind": s.kind, "message": s.message, "data": s.data} for s in block.signals]
+        return {"type": "feedback", "signals": signals}
+    fields = {name: getattr(block, name) for name in block.__slots__ if name != "type"}
+    return {"type": block.type, **fields}
