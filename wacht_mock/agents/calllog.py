@@ -10,6 +10,7 @@ from typing import NamedTuple
 
 from .call import AgentCall
 from .rendered import RenderedReply
+from .runstate import RunState
 
 
 class CallRecord(NamedTuple):
@@ -17,6 +18,11 @@ class CallRecord(NamedTuple):
 
     call: AgentCall
     reply: RenderedReply | None
+
+    @property
+    def run_state(self) -> RunState | None:
+        """What the model was given in this call (tools, history, task, …)."""
+        return self.call.run_state
 
 
 #: How many calls an agent's log keeps (the newest), per tenant; a long run must not grow

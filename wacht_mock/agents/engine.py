@@ -98,12 +98,12 @@ class Engine:
             call = replace(call, run_state=build_run_state(call, declaration))
             reply: RenderedReply | None = None
             try:
-                reply = self._reply(script, call, number, tenant)
+                made = self._reply(script, call, number, tenant)
                 try:
-                    check(reply, declaration)
+                    check(made, declaration)
                 except InvalidScript as problems:
-                    raise DeclarationBroken(script.name, reply.source, problems) from None
-                reply = replace(apply_policy(reply, declaration.policy), run_state=call.run_state)
+                    raise DeclarationBroken(script.name, made.source, problems) from None
+                reply = replace(apply_policy(made, declaration.policy), run_state=call.run_state)
                 return reply
             finally:
                 script.record(call, reply, tenant)

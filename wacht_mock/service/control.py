@@ -251,6 +251,7 @@ async def calls(request: Request) -> Response:
     calls = [
         {
             "kind": record.call.kind,
+            "execution_id": record.call.execution_id,
             "message": record.call.message,
             "context_id": record.call.context.id,
             "turn": record.call.turn,
@@ -259,6 +260,29 @@ async def calls(request: Request) -> Response:
         for record in records
     ]
     return JSONResponse({"called": count > 0, "call_count": count, "calls": calls})
+
+
+async def executions(request: Request) -> Response:
+    """The runs the mock keeps (oldest first), of one deployment and one context if asked
+    (``?deployment_id=…&context_id=…``): ids, agent, kind, status and stop reason."""
+    mock = _mock(request)
+    query = dict(request.query_params)
+    unknown = set(query) - {"deployment_id", "context_id"}
+    if unknown:
+        raise BadRequest(
+            f"Query parameter {sorted(unknown)[0]!r} is not known here: "
+            "only deployment_id and context_id"
+        )
+    deployment_id = _deployment_id(query["deployment_id"]) if "deployment_id" in query else None
+    records = mock.executions.runs.select(deployment_id, query.get("context_id"))
+    return JSONResponse({"executions": [record.to_json() for record in records]})
+
+
+async def run_state(request: Request) -> Response:
+    """What the model was given in one run, with the harness's field names."""
+    mock = _mock(request)
+    record = mock.executions.runs.get(request.path_params["execution_id"])
+    return JSONResponse(record.run_state.to_json())
 
 
 def control_routes(*, guarded: bool) -> Mount:
@@ -278,4 +302,6 @@ GUARDED = [
     Route("/journal", journal, methods=["GET", "DELETE"]),
     Route("/state", state, methods=["GET", "PUT"]),
     Route("/agents/{agent_name}/calls", calls, methods=["GET"]),
+    Route("/executions", executions, methods=["GET"]),
+    Route("/executions/{execution_id}/run-state", run_state, methods=["GET"]),
 ]

@@ -33,10 +33,12 @@ from wacht_mock.service.models import (
     Context,
     ExecutionState,
     ExecutionStatus,
+    FeedbackBlock,
     FileBlock,
     PendingInput,
     ReasoningBlock,
     Role,
+    Signal,
     Status,
     TextBlock,
     ToolCallBlock,
@@ -165,7 +167,18 @@ class _Reasoning(_Strict):
     text: str
 
 
-_AnyBlock = _Text | _File | _ToolCall | _ToolResult | _Reasoning
+class _Signal(_Strict):
+    kind: str
+    message: str
+    data: Any = None
+
+
+class _Feedback(_Strict):
+    type: Literal["feedback"]
+    signals: list[_Signal]
+
+
+_AnyBlock = _Text | _File | _ToolCall | _ToolResult | _Reasoning | _Feedback
 _Block = Annotated[_AnyBlock, Field(discriminator="type")]
 
 
@@ -343,6 +356,9 @@ def _block(data: _AnyBlock) -> Block:
         return ToolCallBlock(data.call_id, data.name, data.args)
     if isinstance(data, _ToolResult):
         return ToolResultBlock(data.call_id, data.content)
+    if isinstance(data, _Feedback):
+        signals = tuple(Signal(s.kind, s.message, s.data) for s in data.signals)
+        return FeedbackBlock(signals)
     return ReasoningBlock(data.text)
 
 

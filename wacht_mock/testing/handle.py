@@ -18,7 +18,8 @@ from typing import Any
 import httpx
 from starlette.applications import Starlette
 
-from wacht_mock.agents import AgentNotScripted, AgentScript, CallRecord
+from wacht_mock.agents import AgentNotScripted, AgentScript, CallRecord, RunState
+from wacht_mock.core.errors import ApiError
 from wacht_mock.core.journal import Entry, Journal
 from wacht_mock.service.app import create_app
 from wacht_mock.service.auth import deployment_id_for
@@ -26,6 +27,7 @@ from wacht_mock.service.config import MockConfig
 from wacht_mock.service.faults import parse_rules
 from wacht_mock.service.mock import WachtMock
 from wacht_mock.service.models import Context, Status
+from wacht_mock.service.runs import RunRecord
 from wacht_mock.service.store import NewContext
 
 
@@ -151,6 +153,20 @@ class MockHandle:
 
     def calls(self, agent_name: str) -> list[CallRecord]:
         return list(self.agent(agent_name).calls)
+
+    def run_state(self, execution_id: str) -> RunState:
+        """What the model was given in the execution ``execution_id`` (an execute response's
+        ``execution_id``); ``LookupError`` if the mock keeps no run of that id."""
+        try:
+            return self.mock.executions.runs.get(execution_id).run_state
+        except ApiError as exc:
+            raise LookupError(exc.message) from None
+
+    def runs(self, context_id: str | None = None) -> list[RunRecord]:
+        """This test's runs (of one context if given), oldest first: ids, agent, kind,
+        status, stop reason and ``run_state``."""
+        deployment_id = deployment_id_for(self.api_key)
+        return self.mock.executions.runs.select(deployment_id, context_id)
 
     def assert_executed(
         self, agent_name: str, *, message: str | None = None, times: int | None = None
