@@ -81,7 +81,7 @@ def test_the_run_state_holds_what_the_model_is_given() -> None:
     assert state.task.to_json() == {"kind": "new_message", "message": "Where is A-42?", "files": []}
     assert state.policy == Policy(max_iters=4, max_output_tokens=500)
     assert state.metadata["team"] == "support"
-    assert state.metadata["agent_name"] == "bot" and state.metadata["turn"] == 1
+    assert (state.metadata["agent_name"], state.metadata["turn"]) == ("bot", 1)
     assert [tool.name for tool in state.tools] == ["lookup_order"]
     assert state.response_format.to_json()["name"] == "ticket"
     shown = state.to_json()
@@ -181,7 +181,9 @@ def test_template_arguments_are_checked_when_rendered() -> None:
         in str(caught.value)
     )
     assert bot.call_count == 1  # the call is logged, with its run state
-    assert bot.last is not None and bot.last.reply is None and bot.last.run_state is not None
+    assert bot.last is not None
+    assert bot.last.reply is None
+    assert bot.last.run_state is not None
 
 
 def test_a_callable_reply_breaking_the_declaration_is_a_script_error() -> None:
@@ -229,7 +231,8 @@ def test_without_declared_tools_any_tool_may_be_called() -> None:
         (
             "response_format",
             "json_objekt",
-            "agents.bot.response_format: unknown response format 'json_objekt' (did you mean 'json_object'?)",
+            "agents.bot.response_format: unknown response format 'json_objekt' "
+            "(did you mean 'json_object'?)",
         ),
         (
             "response_format",
@@ -284,12 +287,14 @@ def test_a_reply_outside_the_response_format_is_refused() -> None:
     )
     with pytest.raises(
         InvalidScript,
-        match=r"agents\.bot\.reply\.structured_output: the json_schema response format: does not match the schema at \$\.priority",
+        match=r"agents\.bot\.reply\.structured_output: the json_schema response format: "
+        r"does not match the schema at \$\.priority",
     ):
         bot.reply(structured_output={"order_id": "A", "priority": "urgent"})
     with pytest.raises(
         InvalidScript,
-        match=r"agents\.bot\.reply\.text: the response format is json_schema: the reply has no JSON",
+        match=r"agents\.bot\.reply\.text: "
+        r"the response format is json_schema: the reply has no JSON",
     ):
         bot.reply("Sure, here you go")
     bot.reply('{{"order_id": "A", "priority": "high"}}')  # JSON text is fine (braces doubled)
