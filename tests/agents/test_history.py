@@ -76,7 +76,8 @@ def test_usage_is_the_same_from_a_view_as_from_a_tuple() -> None:
 
 def test_a_short_view_shows_its_turns_and_a_long_one_its_length() -> None:
     assert repr(transcript("hi").view()) == (
-        "History([HistoryTurn(role='user', text='hi', blocks=(TextBlock(text='hi', type='text'),))])"
+        "History([HistoryTurn(role='user', text='hi', "
+        "blocks=(TextBlock(text='hi', type='text'),))])"
     )
     assert repr(transcript(*"abcdef").view()) == "<History: 6 turns>"
 
