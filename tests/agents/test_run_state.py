@@ -197,6 +197,14 @@ def test_a_callable_reply_breaking_the_declaration_is_a_script_error() -> None:
         engine.respond(make_call())
 
 
+def test_a_tool_call_given_as_a_mapping_in_python_is_a_type_error() -> None:
+    bot = Engine().agent("bot")
+    with pytest.raises(TypeError, match=r"tool_calls\[0\]: a tool call is a ToolCall, not dict"):
+        bot.reply(tool_calls=[{"name": "t"}])  # type: ignore[list-item]
+    bot.reply({"tool_calls": [{"name": "t"}]})  # a whole reply as a mapping is fine
+    assert bot.is_scripted
+
+
 def test_without_declared_tools_any_tool_may_be_called() -> None:
     engine = Engine(seed=1)
     engine.agent("bot").reply(tool_calls=[ToolCall("anything", {"x": 1})])
@@ -375,4 +383,4 @@ def test_feedback_signals_come_with_the_reply() -> None:
         InvalidScript,
         match=r"agents\.bot\.reply\.feedback\[0\]\.kind: a feedback signal needs a kind",
     ):
-        engine.agent("bot").reply("x", feedback=[{"message": "no kind"}])
+        engine.agent("bot").reply("x", feedback=[{"message": "no kind"}])  # type: ignore[list-item]

@@ -148,9 +148,10 @@ async def test_history_with_every_block_type(calls: Recorder) -> None:
     context_id = await calls.context(context_group="support")
     await calls.execute(context_id, "new_message", message="I want a refund", files=["r.pdf"])
     await calls.execute(context_id, "new_message", message="hello")
+    await calls.execute(context_id, "new_message", message="A1?", agent="orders-bot")
     history = await calls("GET", f"{COLLECTION}/{context_id}/messages")
     kinds = {block["type"] for turn in history.json()["data"] for block in turn["blocks"]}
-    assert kinds == {"text", "file", "tool_call", "tool_result", "reasoning"}
+    assert kinds == {"text", "file", "tool_call", "tool_result", "reasoning", "feedback"}
     await calls("GET", f"{COLLECTION}/{context_id}/messages?limit=2&offset=1")
     await calls("GET", f"{COLLECTION}/{await calls.context()}/messages")
     calls.assert_all_conform()

@@ -69,6 +69,18 @@ def test_the_pytest_examples_pass_unchanged_in_a_fresh_project(pytester: pytest.
     result.assert_outcomes(passed=2)
 
 
+def test_the_run_state_example_passes_in_a_fresh_project(pytester: pytest.Pytester) -> None:
+    """What the model saw, asserted as a user's test would, in a project of its own."""
+    (example,) = blocks("python", marker="def test_what_the_model_saw")
+    pytester.makefile(".toml", pyproject='[project]\nname = "my-app"\nversion = "1"\n')
+    tests = pytester.mkdir("tests")
+    (tests / "test_run_state_example.py").write_text(example.code)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(tests)
+        result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2)
+
+
 def test_the_request_log_shows_each_request_of_the_walk_through(tmp_path: Path) -> None:
     walk = [b for b in blocks("bash", marker="$WACHT") if "$TOKEN" not in b.code]
     requests = sum(block.code.count("curl ") for block in walk)

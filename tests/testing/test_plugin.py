@@ -112,6 +112,28 @@ def test_exhausted(wacht_mock):
     )
 
 
+def test_a_reply_breaking_its_agents_declaration_fails_the_test(
+    pytester: pytest.Pytester,
+) -> None:
+    result = run(
+        pytester,
+        """
+def test_undeclared(wacht_mock):
+    from wacht_mock import Tool, ToolCall
+
+    order = {"properties": {"order_id": {"pattern": "^[A-Z][0-9]+$"}}}
+    bot = wacht_mock.agent("support-bot").declare(tools=[Tool("lookup_order", input=order)])
+    bot.reply(tool_calls=[ToolCall("lookup_order", {"order_id": "{message}"})])  # rendered later
+    context = create(wacht_mock)
+    execute(wacht_mock, context["id"], "refund")  # the client ignores the 500
+""",
+    )
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["*-> 500*breaks the agent's declaration*argument /order_id: 'refund' does not match*"]
+    )
+
+
 def test_strict_mode_names_the_unscripted_agent(pytester: pytest.Pytester) -> None:
     result = run(
         pytester,

@@ -99,6 +99,12 @@ class Reply:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "tool_calls", tuple(self.tool_calls))
+        for index, tool_call in enumerate(self.tool_calls):
+            if not isinstance(tool_call, ToolCall):
+                raise TypeError(
+                    f"tool_calls[{index}]: a tool call is a ToolCall, not "
+                    f"{type(tool_call).__name__} (a whole reply may be a mapping)"
+                )
         with at("feedback"):
             signals = tuple(_signal(signal, i) for i, signal in enumerate(self.feedback))
         object.__setattr__(self, "feedback", signals)
