@@ -142,7 +142,7 @@ def test_the_port_and_more_come_from_the_environment() -> None:
     with serving(env=env) as (process, url):
         assert httpx.get(f"{url}/_mock/health").json()["status"] == "ok"
         out, err = stop(process)
-    assert "scripted agents (sales-bot, support-bot)" in out
+    assert "scripted agents (orders-bot, sales-bot, support-bot)" in out
     assert "WACHT_MOCK_PROT is not a wacht-mock setting (did you mean WACHT_MOCK_PORT?)" in err
 
 
