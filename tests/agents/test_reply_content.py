@@ -212,3 +212,13 @@ def test_rendered_tool_results_are_copies() -> None:
 
     assert engine.respond(make_call()).tool_calls[0].args == {"a": [1]}
     assert engine.respond(make_call()).tool_calls[0].result == {"b": [2]}
+
+
+def test_the_python_keyword_fields_are_the_replys_own() -> None:
+    """`reply(text, **fields)` is typed by `ReplyFields`: a mirror of `Reply` for the type
+    checker, which cannot derive one; a field added to `Reply` must be added there too."""
+    from dataclasses import fields
+
+    from wacht_mock.agents.reply import ReplyFields
+
+    assert set(ReplyFields.__annotations__) == {f.name for f in fields(Reply)} - {"text"}

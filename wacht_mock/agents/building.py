@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import fields
 from typing import Any
 
 from .blocks import Signal
@@ -13,20 +14,24 @@ from .limits import check_scripted
 from .matching import When
 from .plans import AgentDefinition, Fixed, Plan, ReplySequence, Rule, scripted_replies
 from .reply import NO_RESULT, Reply, ToolCall
-from .spec import (
-    AgentSpec,
+from .shapes import (
     FaultSpec,
-    PlanSpec,
     PolicySpec,
-    ReplySpec,
-    RuleSpec,
+    SpecModel,
     ToolCallSpec,
     ToolSpec,
-    parse_agents,
+    UsageSpec,
     parse_policy,
-    parse_reply,
     parse_response_format,
     parse_tool,
+)
+from .spec import (
+    AgentSpec,
+    PlanSpec,
+    RuleSpec,
+    parse_agents,
+    parse_reply,
+    spec_name,
 )
 from .usage import Usage
 
@@ -54,29 +59,16 @@ def as_reply(value: object) -> Reply:
     raise TypeError(f"a reply is a Reply, a str or a mapping, not {type(value).__name__}")
 
 
-def build_reply(spec: ReplySpec, path: str) -> Reply:
+def build_reply(spec: SpecModel, path: str) -> Reply:
     """A `Reply` from its spec; problems are reported under `path`."""
     with at(path):
-        tool_calls = [
-            _tool_call(tool_call, f"tool_calls[{i}]") for i, tool_call in enumerate(spec.tool_calls)
-        ]
-        return Reply(
-            text=spec.text,
-            tool_calls=tool_calls,
-            reasoning=spec.reasoning,
-            structured_output=spec.structured_output,
-            schema=spec.schema_,
-            usage=_usage(spec),
-            stop_reason=spec.stop_reason,
-            status=spec.status,
-            ask=spec.ask,
-            latency=spec.latency,
-            chunk_delay=spec.chunk_delay,
-            chunking=spec.chunking,
-            timing=spec.timing,
-            fault=_fault(spec.fault),
-            feedback=[Signal(s.kind, s.message, s.data) for s in spec.feedback],
-        )
+        values = {
+            f.name: _FROM_FILES[f.name](spec)
+            if f.name in _FROM_FILES
+            else getattr(spec, spec_name(f.name))
+            for f in fields(Reply)
+        }
+        return Reply(**values)
 
 
 def _agent(spec: AgentSpec, path: str) -> AgentDefinition:
@@ -192,11 +184,11 @@ def _policy(spec: PolicySpec | None) -> Policy:
         return Policy(spec.max_iters, spec.max_input_tokens, spec.max_output_tokens)
 
 
-def _usage(spec: ReplySpec) -> Usage | None:
-    if spec.usage is None:
+def _usage(spec: UsageSpec | None) -> Usage | None:
+    if spec is None:
         return None
     with at("usage"):
-        return Usage(spec.usage.input_tokens, spec.usage.output_tokens)
+        return Usage(spec.input_tokens, spec.output_tokens)
 
 
 def _fault(spec: FaultSpec | None) -> Fault | None:
@@ -204,3 +196,14 @@ def _fault(spec: FaultSpec | None) -> Fault | None:
         return None
     with at("fault"):
         return fault_from_spec(spec)
+
+
+#: How a reply field of a file becomes the `Reply` field, where it is not the value as read.
+_FROM_FILES: dict[str, Callable[[Any], Any]] = {
+    "tool_calls": lambda spec: [
+        _tool_call(tool_call, f"tool_calls[{i}]") for i, tool_call in enumerate(spec.tool_calls)
+    ],
+    "usage": lambda spec: _usage(spec.usage),
+    "fault": lambda spec: _fault(spec.fault),
+    "feedback": lambda spec: [Signal(s.kind, s.message, s.data) for s in spec.feedback],
+}

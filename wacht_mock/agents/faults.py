@@ -8,7 +8,7 @@ from http import HTTPStatus
 
 from .errors import InvalidScript, at
 from .kinds import StreamFaultMode
-from .spec import FaultSpec, parse_fault
+from .shapes import FaultSpec, parse_fault
 
 STREAM_FAULT_MODES: tuple[StreamFaultMode, ...] = ("cut", "error", "drop")
 ERROR_STATUSES = frozenset(status.value for status in HTTPStatus if status >= 400)
