@@ -13,6 +13,7 @@ from .blocks import (
     Block,
     FeedbackBlock,
     FileBlock,
+    HistoryTurn,
     ReasoningBlock,
     Signal,
     TextBlock,
@@ -20,7 +21,7 @@ from .blocks import (
     ToolResultBlock,
 )
 from .building import ReplyLike
-from .call import AgentCall, CallKind, ContextView, History, HistoryTurn, Transcript, TurnLike
+from .call import AgentCall, CallKind, ContextView, History, Transcript, TurnLike
 from .calllog import CallRecord
 from .chunking import Chunking
 from .declaration import Declaration, Policy, ResponseFormat, Tool

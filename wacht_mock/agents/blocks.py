@@ -86,8 +86,6 @@ class FeedbackBlock:
 Block = TextBlock | FileBlock | ToolCallBlock | ToolResultBlock | ReasoningBlock | FeedbackBlock
 """One block of a turn, told apart by its `type`."""
 
-BLOCK_TYPES = (TextBlock, FileBlock, ToolCallBlock, ToolResultBlock, ReasoningBlock, FeedbackBlock)
-
 
 def block_json(block: Block) -> dict[str, Any]:
     """A block as JSON: its fields, `type` first."""
@@ -96,3 +94,25 @@ def block_json(block: Block) -> dict[str, Any]:
         return {"type": "feedback", "signals": signals}
     fields = {name: getattr(block, name) for name in block.__slots__ if name != "type"}
     return {"type": block.type, **fields}
+
+
+@dataclass(frozen=True)
+class HistoryTurn:
+    """One turn of the conversation as the model sees it: who spoke (`user`, `assistant`,
+    `tool`, `system`) and its blocks, in order; `text` is its text blocks joined.
+
+    `HistoryTurn("user", "hi")` is short for a turn of one text block; given `blocks`, the
+    `text` is theirs.
+    """
+
+    role: str
+    text: str = ""
+    blocks: tuple[Block, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.blocks:
+            object.__setattr__(self, "blocks", tuple(self.blocks))
+            text = "".join(b.text for b in self.blocks if isinstance(b, TextBlock))
+            object.__setattr__(self, "text", text)
+        elif self.text:
+            object.__setattr__(self, "blocks", (TextBlock(self.text),))

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Generic, Literal, Protocol, TypeVar, overload
 
-from .blocks import Block, TextBlock
+from .blocks import Block, HistoryTurn
 
 if TYPE_CHECKING:
     from .runstate import RunState
@@ -23,28 +23,6 @@ class ContextView:
     system_instructions: str | None
     context_group: str | None
     status: str
-
-
-@dataclass(frozen=True)
-class HistoryTurn:
-    """One turn of the conversation as the model sees it: who spoke (`user`, `assistant`,
-    `tool`, `system`) and its blocks, in order; `text` is its text blocks joined.
-
-    `HistoryTurn("user", "hi")` is short for a turn of one text block; given `blocks`, the
-    `text` is theirs.
-    """
-
-    role: str
-    text: str = ""
-    blocks: tuple[Block, ...] = ()
-
-    def __post_init__(self) -> None:
-        if self.blocks:
-            object.__setattr__(self, "blocks", tuple(self.blocks))
-            text = "".join(b.text for b in self.blocks if isinstance(b, TextBlock))
-            object.__setattr__(self, "text", text)
-        elif self.text:
-            object.__setattr__(self, "blocks", (TextBlock(self.text),))
 
 
 class TurnLike(Protocol):

@@ -6,13 +6,15 @@ from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from os import PathLike
 from threading import RLock
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 from weakref import WeakValueDictionary
 
+from .blocks import TextBlock
 from .building import build_agents
 from .call import AgentCall
 from .calllog import CALL_LOG_SIZE
-from .declaration import NOTHING_DECLARED
+from .declaration import NOTHING_DECLARED, Declaration
 from .default_agent import default_reply
 from .errors import AgentNotScripted, DeclarationBroken, InvalidScript, NoRuleMatched
 from .limits import apply_policy, check
@@ -21,7 +23,7 @@ from .plans import AgentDefinition, Choice
 from .rendered import RenderedReply
 from .rendering import render
 from .replay import ReplayMiss
-from .runstate import RunState, Task, build_run_state
+from .runstate import RunState, Task
 from .script import AgentScript, Tenant
 from .seeding import new_faker, reseed
 
@@ -189,3 +191,30 @@ class Engine:
             raise NoRuleMatched(script.name) if scripted else AgentNotScripted(script.name)
         why = "no rule matched" if scripted else "no script"
         return Choice(None, f"default agent ({why} for {script.name!r})")
+
+
+def build_run_state(
+    call: AgentCall, declaration: Declaration, task: Task | None = None
+) -> RunState:
+    """The state of `call`'s run for an agent with `declaration` (its task the call's, or
+    `task`)."""
+    instructions = call.context.system_instructions
+    metadata = {
+        **declaration.metadata,
+        "agent_name": call.agent_name,
+        "context_id": call.context.id,
+        "deployment_id": call.deployment_id,
+        "conversation_id": call.conversation_id,
+        "execution_id": call.execution_id,
+        "turn": call.turn,
+    }
+    return RunState(
+        system=(TextBlock(instructions),) if instructions else (),
+        guides=tuple(TextBlock(guide) for guide in declaration.guides),
+        history=call.history,
+        task=task or Task(call.kind, call.message, call.files),
+        policy=declaration.policy,
+        metadata=MappingProxyType(metadata),
+        tools=tuple(declaration.tools),
+        response_format=declaration.response_format,
+    )

@@ -11,12 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from types import MappingProxyType
 from typing import Any
 
-from .blocks import Block, FileBlock, TextBlock, block_json
-from .call import AgentCall, HistoryTurn
-from .declaration import Declaration, Policy, ResponseFormat, Tool
+from .blocks import Block, FileBlock, HistoryTurn, TextBlock, block_json
+from .declaration import Policy, ResponseFormat, Tool
 
 
 @dataclass(frozen=True)
@@ -65,30 +63,3 @@ class RunState:
 
 def turn_json(turn: HistoryTurn) -> dict[str, Any]:
     return {"role": turn.role, "blocks": [block_json(block) for block in turn.blocks]}
-
-
-def build_run_state(
-    call: AgentCall, declaration: Declaration, task: Task | None = None
-) -> RunState:
-    """The state of `call`'s run for an agent with `declaration` (its task the call's, or
-    `task`)."""
-    instructions = call.context.system_instructions
-    metadata = {
-        **declaration.metadata,
-        "agent_name": call.agent_name,
-        "context_id": call.context.id,
-        "deployment_id": call.deployment_id,
-        "conversation_id": call.conversation_id,
-        "execution_id": call.execution_id,
-        "turn": call.turn,
-    }
-    return RunState(
-        system=(TextBlock(instructions),) if instructions else (),
-        guides=tuple(TextBlock(guide) for guide in declaration.guides),
-        history=call.history,
-        task=task or Task(call.kind, call.message, call.files),
-        policy=declaration.policy,
-        metadata=MappingProxyType(metadata),
-        tools=tuple(declaration.tools),
-        response_format=declaration.response_format,
-    )

@@ -12,7 +12,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .call import AgentCall, History, HistoryTurn, count_words
+from .blocks import HistoryTurn
+from .call import AgentCall, History, count_words
 from .errors import InvalidScript
 
 
