@@ -66,6 +66,9 @@ def test_a_stream_stops_when_its_client_goes_and_says_what_it_delivered() -> Non
         assert "disconnected" in state["execution_state"]["error"]["message"]
         assert state["completed_at"] is None
         assert client.get("/ai/execution-contexts").status_code == 200
+    (run,) = mock.executions.runs.select()  # what was given stays; the run says how it ended
+    assert (run.status, run.kind) == ("interrupted", "stream")
+    assert run.run_state.task.message is not None
 
 
 def test_a_stream_read_to_its_end_is_completed() -> None:
