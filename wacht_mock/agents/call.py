@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Generic, Literal, Protocol, TypeVar, overload
 
-from .blocks import Block, HistoryTurn
+from .blocks import Block, HistoryTurn, TextBlock
+from .runstate import RunState, Task
 
 if TYPE_CHECKING:
-    from .runstate import RunState
+    from .declaration import Declaration
 
 CallKind = Literal["new_message", "continue", "stream", "user_input_response"]
 
@@ -154,9 +157,11 @@ class AgentCall:
     context. The server also names the deployment, the conversation and the execution.
 
     `run_state` is what the model is given in this run (system, guides, history, task,
-    policy, metadata, tools, response format): the engine builds it from the call and the
-    agent's declaration before the script answers, so a script's callable and the call log
-    see it; None only on a call that has not reached the engine.
+    policy, metadata, tools, response format), from the call and the agent's `declaration`,
+    which the engine gives the call before the script answers (so a script's callable and the
+    call log see it; None only on a call that has not reached the engine). It is made when
+    first read: nothing in it can change after the call (the context's fields are a copy, the
+    history a view of the turns there were, the declaration a frozen value).
     """
 
     agent_name: str
@@ -169,5 +174,35 @@ class AgentCall:
     deployment_id: str | None = None
     conversation_id: str | None = None
     execution_id: str | None = None
-    #: Derived from the call and the agent's declaration: not part of a call's equality.
-    run_state: RunState | None = field(default=None, compare=False, repr=False)
+    #: The agent's declaration, given by the engine: not part of a call's equality.
+    declaration: Declaration | None = field(default=None, compare=False, repr=False)
+    #: The run's task when it is not this call's own (a run resumed by an answer).
+    task: Task | None = field(default=None, compare=False, repr=False)
+
+    @cached_property
+    def run_state(self) -> RunState | None:
+        """What the model is given in this run (None before the engine gave the call its
+        agent's declaration)."""
+        declaration = self.declaration
+        if declaration is None:
+            return None
+        instructions = self.context.system_instructions
+        metadata = {
+            **declaration.metadata,
+            "agent_name": self.agent_name,
+            "context_id": self.context.id,
+            "deployment_id": self.deployment_id,
+            "conversation_id": self.conversation_id,
+            "execution_id": self.execution_id,
+            "turn": self.turn,
+        }
+        return RunState(
+            system=(TextBlock(instructions),) if instructions else (),
+            guides=tuple(TextBlock(guide) for guide in declaration.guides),
+            history=self.history,
+            task=self.task or Task(self.kind, self.message, self.files),
+            policy=declaration.policy,
+            metadata=MappingProxyType(metadata),
+            tools=tuple(declaration.tools),
+            response_format=declaration.response_format,
+        )

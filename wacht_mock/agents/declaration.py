@@ -80,6 +80,11 @@ class Policy:
             if value is not None and (type(value) is not int or value < 1):
                 raise InvalidScript.at(name, f"must be a whole number, 1 or more, not {value!r}")
 
+    @property
+    def limits(self) -> bool:
+        """Whether the policy sets any limit."""
+        return (self.max_iters, self.max_input_tokens, self.max_output_tokens) != (None,) * 3
+
     def to_json(self) -> dict[str, Any]:
         return {
             "max_iters": self.max_iters,
@@ -167,6 +172,11 @@ class Declaration:
         except (TypeError, ValueError):
             raise InvalidScript.at("metadata", "metadata must be JSON (names to values)") from None
         object.__setattr__(self, "metadata", MappingProxyType(frozen))
+
+    @property
+    def constrains_replies(self) -> bool:
+        """Whether a reply can break the declaration (declared tools, or a response format)."""
+        return bool(self.tools) or self.response_format.type != "free"
 
     def tool(self, name: str) -> Tool | None:
         return next((tool for tool in self.tools if tool.name == name), None)

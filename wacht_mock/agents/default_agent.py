@@ -40,4 +40,5 @@ def default_reply(
         chunking="word",
         fault=None,
         source=source,
+        call=call,
     )

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import replace
 from os import PathLike
 from threading import RLock
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 from weakref import WeakValueDictionary
 
-from .blocks import TextBlock
 from .building import build_agents
 from .call import AgentCall
 from .calllog import CALL_LOG_SIZE
@@ -23,7 +20,7 @@ from .plans import AgentDefinition, Choice
 from .rendered import RenderedReply
 from .rendering import render
 from .replay import ReplayMiss
-from .runstate import RunState, Task
+from .runstate import Task
 from .script import AgentScript, Tenant
 from .seeding import new_faker, reseed
 
@@ -97,29 +94,28 @@ class Engine:
             script = self.find(call.agent_name, tenant) or self.agent(call.agent_name)
             number = script.call_count_in(tenant) + 1
             declaration = script.declaration
-            call = replace(call, run_state=build_run_state(call, declaration))
+            call = _given(call, declaration)
             reply: RenderedReply | None = None
             try:
                 made = self._reply(script, call, number, tenant)
-                try:
-                    check(made, declaration)
-                except InvalidScript as problems:
-                    raise DeclarationBroken(script.name, made.source, problems) from None
-                reply = replace(apply_policy(made, declaration.policy), run_state=call.run_state)
+                if declaration.constrains_replies:
+                    try:
+                        check(made, declaration)
+                    except InvalidScript as problems:
+                        raise DeclarationBroken(script.name, made.source, problems) from None
+                policy = declaration.policy
+                reply = apply_policy(made, policy) if policy.limits else made
                 return reply
             finally:
                 script.record(call, reply, tenant)
 
-    def run_state(
-        self, call: AgentCall, tenant: Tenant = None, task: Task | None = None
-    ) -> RunState:
-        """What the model is given for `call` (for a run resumed without asking the script:
-        after an approval, or with a client's tool result, which is its `task`); nothing is
-        logged."""
+    def given(self, call: AgentCall, tenant: Tenant = None, task: Task | None = None) -> AgentCall:
+        """`call` as the engine gives it to the script: with the agent's declaration, so its
+        `run_state` is what the model is given (`task`: for a run resumed without asking the
+        script, after an approval or with a client's tool result). Nothing is logged."""
         with self._lock:
             script = self.find(call.agent_name, tenant)
-            declaration = script.declaration if script else NOTHING_DECLARED
-            return build_run_state(call, declaration, task)
+            return _given(call, script.declaration if script else NOTHING_DECLARED, task)
 
     def would_miss(self, call: AgentCall, tenant: Tenant = None) -> bool:
         """Whether `call` of `tenant` is a replay miss: a strict agent that nothing in its
@@ -193,28 +189,12 @@ class Engine:
         return Choice(None, f"default agent ({why} for {script.name!r})")
 
 
-def build_run_state(
-    call: AgentCall, declaration: Declaration, task: Task | None = None
-) -> RunState:
-    """The state of `call`'s run for an agent with `declaration` (its task the call's, or
-    `task`)."""
-    instructions = call.context.system_instructions
-    metadata = {
-        **declaration.metadata,
-        "agent_name": call.agent_name,
-        "context_id": call.context.id,
-        "deployment_id": call.deployment_id,
-        "conversation_id": call.conversation_id,
-        "execution_id": call.execution_id,
-        "turn": call.turn,
-    }
-    return RunState(
-        system=(TextBlock(instructions),) if instructions else (),
-        guides=tuple(TextBlock(guide) for guide in declaration.guides),
-        history=call.history,
-        task=task or Task(call.kind, call.message, call.files),
-        policy=declaration.policy,
-        metadata=MappingProxyType(metadata),
-        tools=tuple(declaration.tools),
-        response_format=declaration.response_format,
-    )
+def _given(call: AgentCall, declaration: Declaration, task: Task | None = None) -> AgentCall:
+    """A copy of `call` with the agent's declaration (and a task), made without
+    `dataclasses.replace`, which would run the whole constructor again on every execution."""
+    given: AgentCall = object.__new__(AgentCall)
+    fields = given.__dict__
+    fields.update(call.__dict__)
+    fields.pop("run_state", None)  # a copy of a call whose state was already read
+    fields["declaration"], fields["task"] = declaration, task
+    return given

@@ -12,6 +12,7 @@ from .kinds import ReplyStatus, StopReason
 from .usage import Usage
 
 if TYPE_CHECKING:
+    from .call import AgentCall
     from .runstate import RunState
 
 
@@ -52,8 +53,13 @@ class RenderedReply:
     source: str
     timing: tuple[float, ...] | None = None
     feedback: tuple[Signal, ...] = ()
-    #: What the model was given in the run this reply answers (set by the engine).
-    run_state: RunState | None = field(default=None, compare=False, repr=False)
+    #: The call this reply answers, as the engine gave it to the script.
+    call: AgentCall | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def run_state(self) -> RunState | None:
+        """What the model was given in the run this reply answers."""
+        return None if self.call is None else self.call.run_state
 
     def chunks(self) -> tuple[str, ...]:
         """The text cut into stream chunks; they concatenate back to `text`."""

@@ -64,6 +64,7 @@ def render(
         source=source,
         timing=None if reply.timing is None else tuple(reply.timing),
         feedback=tuple(reply.feedback),
+        call=call,
     )
 
 

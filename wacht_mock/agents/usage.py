@@ -34,10 +34,9 @@ def estimate_usage(
     call: AgentCall, text: str, reasoning: str | None, tool_args: Iterable[Mapping[str, Any]]
 ) -> Usage:
     """Usage from word counts, for a reply that does not give it."""
-    guides = call.run_state.guides if call.run_state else ()
-    read = _words(
-        call.context.system_instructions, call.message, *(g.text for g in guides)
-    ) + _history_words(call.history)
+    guides = call.declaration.guides if call.declaration else ()
+    read = _words(call.context.system_instructions, call.message, *guides)
+    read += _history_words(call.history)
     arguments = (json.dumps(args) for args in tool_args)
     return Usage(read, _words(text, reasoning, *arguments))
 

@@ -119,7 +119,7 @@ class ExecutionService:
     def _logged(self, run: _Run, kind: str, execution: Execution) -> Execution:
         """Keep what the model was given in ``run`` and how the execution ended."""
         reply = execution.reply
-        if reply is not None and reply.run_state is not None:
+        if reply is not None and reply.call is not None:
             record = RunRecord(
                 execution_id=run.execution_id,
                 deployment_id=run.context.deployment_id,
@@ -128,7 +128,7 @@ class ExecutionService:
                 kind=kind,
                 status=execution.status,
                 stop_reason=reply.stop_reason,
-                run_state=reply.run_state,
+                call=reply.call,
             )
             self.runs.add(record)
         return execution
@@ -262,9 +262,9 @@ class ExecutionService:
         context = run.context
         history = self.store.shared_history(context.deployment_id, context.id)
         call = _call_of(context, run, history, "continue", None, ())
-        state = self.engine.run_state(call, context.deployment_id, Task(kind, None))
+        given = self.engine.given(call, context.deployment_id, Task(kind, None))
         turns = _resumed_turns(self.store, held, run.execution_id, delivered)
-        answer = replace(held, tool_calls=(), reasoning=None, run_state=state)
+        answer = replace(held, tool_calls=(), reasoning=None, call=given)
         return self._logged(run, kind, self._finish(run, turns, answer, None))
 
     def _cancel(self, context: Context) -> Execution:

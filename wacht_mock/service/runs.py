@@ -12,7 +12,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, replace
 from typing import Any
 
-from wacht_mock.agents import RunState
+from wacht_mock.agents import AgentCall, RunState
 from wacht_mock.core.errors import NotFound
 
 
@@ -27,7 +27,14 @@ class RunRecord:
     kind: str
     status: str
     stop_reason: str | None
-    run_state: RunState
+    #: The call the engine answered, whose run state this is (made when first read).
+    call: AgentCall
+
+    @property
+    def run_state(self) -> RunState:
+        state = self.call.run_state
+        assert state is not None  # a call the engine answered has its declaration
+        return state
 
     def to_json(self) -> dict[str, Any]:
         """The run without its state (which `run_state.to_json()` gives)."""
