@@ -55,26 +55,17 @@ def test_the_control_api_examples(tmp_path: Path) -> None:
         assert [c.title for c in contexts] == ["Seeded"]
 
 
-def test_the_pytest_examples_pass_unchanged_in_a_fresh_project(pytester: pytest.Pytester) -> None:
+@pytest.mark.parametrize("marker", ["def test_support_flow", "def test_what_the_model_saw"])
+def test_the_pytest_examples_pass_unchanged_in_a_fresh_project(
+    pytester: pytest.Pytester, marker: str
+) -> None:
     """A project of its own, outside this repository: its own folder, no conftest, no copied
     fixtures; the plugin found through its entry point, pytest run from the tests folder."""
-    (example,) = blocks("python", marker="def test_support_flow")
+    (example,) = blocks("python", marker=marker)
     assert not pytester.path.is_relative_to(README.parent)
     pytester.makefile(".toml", pyproject='[project]\nname = "my-app"\nversion = "1"\n')
     tests = pytester.mkdir("tests")
     (tests / "test_readme_example.py").write_text(example.code)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.chdir(tests)
-        result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
-    result.assert_outcomes(passed=2)
-
-
-def test_the_run_state_example_passes_in_a_fresh_project(pytester: pytest.Pytester) -> None:
-    """What the model saw, asserted as a user's test would, in a project of its own."""
-    (example,) = blocks("python", marker="def test_what_the_model_saw")
-    pytester.makefile(".toml", pyproject='[project]\nname = "my-app"\nversion = "1"\n')
-    tests = pytester.mkdir("tests")
-    (tests / "test_run_state_example.py").write_text(example.code)
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(tests)
         result = pytester.runpytest_subprocess("-p", "no:cacheprovider")

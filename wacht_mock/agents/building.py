@@ -18,7 +18,6 @@ from .shapes import (
     FaultSpec,
     PolicySpec,
     SpecModel,
-    ToolCallSpec,
     ToolSpec,
     UsageSpec,
     parse_policy,
@@ -164,12 +163,12 @@ def _plan(spec: PlanSpec, path: str) -> Plan | None:
         return ReplySequence(replies, spec.when_exhausted or "error")
 
 
-def _tool_call(spec: ToolCallSpec, path: str) -> ToolCall:
-    result = spec.result if "result" in spec.model_fields_set else NO_RESULT
+def _tool_call(spec: Any, path: str) -> ToolCall:
+    values = {f.name: getattr(spec, f.name) for f in fields(ToolCall)}
+    if "result" not in spec.model_fields_set:
+        values["result"] = NO_RESULT  # absent: the agent got no result; null is a result
     with at(path):
-        return ToolCall(
-            spec.name, spec.args, spec.id, result, spec.requires_approval, spec.client_executed
-        )
+        return ToolCall(**values)
 
 
 def _tool(spec: ToolSpec, path: str) -> Tool:

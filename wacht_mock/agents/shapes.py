@@ -38,16 +38,6 @@ class SpecModel(BaseModel):
         return data
 
 
-class ToolCallSpec(SpecModel):
-    noun: ClassVar[str] = "tool call key"
-    name: str
-    args: dict[str, Any] = Field(default_factory=dict)
-    id: str | None = None
-    result: Any = None
-    requires_approval: bool = False
-    client_executed: bool = False
-
-
 class SignalSpec(SpecModel):
     noun: ClassVar[str] = "signal key"
     kind: str

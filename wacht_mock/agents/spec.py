@@ -8,20 +8,20 @@ the script objects are built.
 
 from __future__ import annotations
 
-from dataclasses import fields
+from dataclasses import MISSING, fields
+from dataclasses import Field as Field_
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, get_type_hints
 
 from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 
 from .kinds import Exhaustion
 from .matching import MATCHERS
-from .reply import Reply
+from .reply import Reply, ToolCall
 from .shapes import (
     FaultSpec,
     PolicySpec,
     SignalSpec,
     SpecModel,
-    ToolCallSpec,
     ToolSpec,
     UsageSpec,
     parse_shape,
@@ -44,6 +44,45 @@ else:
     _When = WhenSpec
 
 
+def spec_name(name: str) -> str:
+    """The spec's attribute for a `Reply` field (`schema` would shadow pydantic's own)."""
+    return "schema_" if name == "schema" else name
+
+
+class _ToolCallSpec(SpecModel):
+    noun: ClassVar[str] = "tool call key"
+
+
+def _fields_of(
+    cls: type, in_files: dict[str, tuple[Any, Any]], base: type[SpecModel], name: str
+) -> Any:
+    """A file's model of a dataclass: one key per field, as its Python type unless
+    `in_files` says how it is written in a file."""
+    types = get_type_hints(cls)
+    keys = {
+        spec_name(f.name): in_files.get(f.name, (types[f.name], _default(f))) for f in fields(cls)
+    }
+    return create_model(name, __base__=base, **keys)  # type: ignore[call-overload]
+
+
+def _default(f: Field_[Any]) -> Any:
+    if f.default is not MISSING:
+        return f.default
+    if f.default_factory is not MISSING:
+        return Field(default_factory=f.default_factory)
+    return ...  # required
+
+
+#: A scripted tool call of a file, one key per field of `ToolCall` (`args` a mapping; `result`
+#: absent or any JSON, null included).
+ToolCallSpec = _fields_of(
+    ToolCall,
+    {"args": (dict[str, Any], Field(default_factory=dict)), "result": (Any, None)},
+    _ToolCallSpec,
+    "ToolCallSpec",
+)
+
+
 class _ReplySpec(SpecModel):
     """A reply; a plain string is short for `{text: <string>}`."""
 
@@ -58,7 +97,7 @@ class _ReplySpec(SpecModel):
 #: How the fields of a `Reply` are written in a file where that differs from the dataclass
 #: (the others are read as their Python type): nested specs, bounds, the `schema` alias.
 IN_FILES: dict[str, tuple[Any, Any]] = {
-    "tool_calls": (list[ToolCallSpec], Field(default_factory=list)),
+    "tool_calls": (list[ToolCallSpec], Field(default_factory=list)),  # type: ignore[valid-type]
     "schema": (dict[str, Any] | None, Field(default=None, alias="schema")),
     "usage": (UsageSpec | None, None),
     "latency": (float, Field(default=0.0, ge=0)),
@@ -70,21 +109,8 @@ IN_FILES: dict[str, tuple[Any, Any]] = {
 }
 
 
-def spec_name(name: str) -> str:
-    """The spec's attribute for a `Reply` field (`schema` would shadow pydantic's own)."""
-    return "schema_" if name == "schema" else name
-
-
-_REPLY_TYPES = get_type_hints(Reply)
 #: The reply of a script file: one key per field of `Reply`, defined there once.
-ReplySpec = create_model(
-    "ReplySpec",
-    __base__=_ReplySpec,
-    **{  # type: ignore[call-overload]
-        spec_name(f.name): IN_FILES.get(f.name, (_REPLY_TYPES[f.name], f.default))
-        for f in fields(Reply)
-    },
-)
+ReplySpec = _fields_of(Reply, IN_FILES, _ReplySpec, "ReplySpec")
 if TYPE_CHECKING:
     _Reply = SpecModel
 else:
