@@ -28,7 +28,12 @@ def create_app(config: MockConfig | WachtMock | None = None) -> Starlette:
     """A fresh application (and, unless one is given, a fresh mock): no state is shared."""
     mock = config if isinstance(config, WachtMock) else WachtMock(config)
     app = Starlette(
-        routes=[*routes, control_routes(guarded=bool(mock.config.control_token))],
+        routes=[
+            *routes,
+            control_routes(
+                guarded=bool(mock.config.control_token), dashboard=mock.config.dashboard
+            ),
+        ],
         middleware=[
             Middleware(EncodedSlashes),
             Middleware(Recorder, journal=mock.journal, skip_prefix=PREFIX + "/"),
