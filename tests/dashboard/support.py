@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import httpx
+
 from wacht_mock.core.server import ServerThread
 from wacht_mock.service.app import create_app
 from wacht_mock.service.config import MockConfig
@@ -15,6 +17,7 @@ TOKEN = "dashboard-test-token-4821"
 SECRET_KEY = "wk_test_Zq7SecretTenantKey9Xy31"
 SECRET_PART = "Zq7SecretTenantKey9"
 UI = "/_mock/ui"
+COLLECTION = "/ai/execution-contexts"
 #: Every dashboard URL that holds data (the assets hold none and need no sign-in).
 GUARDED_PATHS = ("/", "/contexts", "/agents", "/actions", "/feed", "/requests/1")
 
@@ -48,3 +51,32 @@ def serving(**changes: object) -> Iterator[tuple[WachtMock, str]]:
     mock = WachtMock(dashboard_config(**changes))
     with ServerThread(create_app(mock), port=0) as server:
         yield mock, server.url
+
+
+def api(url: str, key: str = SECRET_KEY) -> httpx.Client:
+    return httpx.Client(base_url=url, headers={"Authorization": f"Bearer {key}"}, timeout=5)
+
+
+def control(url: str) -> httpx.Client:
+    return httpx.Client(base_url=url, headers={"X-Wacht-Mock-Token": TOKEN}, timeout=5)
+
+
+def conversation(url: str) -> str:
+    """A context with a tool call, a reasoning block and a stream that broke; its id."""
+    with control(url) as setup:
+        answer = setup.post(
+            "/_mock/fixtures",
+            content=CONVERSATION_FIXTURE,
+            headers={"Content-Type": "application/yaml"},
+        )
+        assert answer.status_code == 200, answer.text
+    with api(url) as client:
+        context = client.post(COLLECTION, json={"title": "Refund for A1"}).json()
+        execute = f"{COLLECTION}/{context['id']}/execute"
+        asked = {"new_message": {"message": "I want a refund"}}
+        answer = client.post(execute, json={"agent_name": "order-bot", "execution_type": asked})
+        assert answer.status_code == 200, answer.text
+        streamed = {"stream": {"message": "And my other order?"}}
+        answer = client.post(execute, json={"agent_name": "order-bot", "execution_type": streamed})
+        assert "event: error" in answer.text
+    return str(context["id"])

@@ -144,22 +144,26 @@ def _options(values: Iterable[str]) -> str:
     return "".join(f'<option value="{esc(v)}">{esc(v)}</option>' for v in sorted(set(values)))
 
 
+def _field(name: str, label: str, options: str) -> str:
+    return (
+        f'<span class="field"><label for="{name}">{label}</label>'
+        f'<select id="{name}">{options}</select></span>'
+    )
+
+
 def requests_page(entries: Sequence[Entry], total: int) -> str:
     newest = list(reversed(entries))
     last = entries[-1].number if entries else total
     deployments = _options(e.deployment_id for e in entries if e.deployment_id)
     operations = _options(operation(e.method, e.path) for e in entries)
+    statuses = _options(("2xx", "3xx", "4xx", "5xx", "dropped"))
     filters = (
         '<form class="filters" role="search" aria-label="Filter requests">'
-        '<label>Deployment <select id="f-deployment"><option value="">any</option>'
-        f"{deployments}</select></label>"
-        '<label>Status <select id="f-status"><option value="">any</option>'
-        + "".join(f'<option value="{c}">{c}</option>' for c in ("2xx", "3xx", "4xx", "5xx"))
-        + '<option value="dropped">dropped</option></select></label>'
-        '<label>Operation <select id="f-operation"><option value="">any</option>'
-        f"{operations}</select></label>"
-        '<label>Text <input id="f-text" type="search" placeholder="path, agent, note…"></label>'
-        "</form>"
+        + _field("f-deployment", "Deployment", f'<option value="">any</option>{deployments}')
+        + _field("f-status", "Status", f'<option value="">any</option>{statuses}')
+        + _field("f-operation", "Operation", f'<option value="">any</option>{operations}')
+        + '<span class="field"><label for="f-text">Text</label><input id="f-text" '
+        'type="search" placeholder="path, agent, note…"></span></form>'
     )
     rows = "".join(_row(entry) for entry in newest)
     empty = "" if entries else '<p class="empty" id="no-requests">No requests yet.</p>'
@@ -182,7 +186,11 @@ def _pretty(text: str) -> str:
         return text
 
 
-def _body(title: str, text: str) -> str:
+def _body(title: str, text: str, kind: str) -> str:
+    return f'<section class="body {kind}">{_body_html(title, text)}</section>'
+
+
+def _body_html(title: str, text: str) -> str:
     if not text:
         return f'<h2>{title}</h2><p class="empty">No body.</p>'
     if text.startswith(("event:", "id:", "data:")):
@@ -223,8 +231,8 @@ def request_page(entry: Entry) -> str:
         f'{esc(entry.method)} {esc(row["path"])}</code></p><dl class="facts">{shown}</dl>'
         + (f'<h2>Problems</h2><ul class="problems">{problems}</ul>' if problems else "")
         + f'<h2>Request headers</h2><table class="headers">{headers}</table>'
-        + _body("Request body", entry.body)
-        + _body("Response body", entry.response_body)
+        + _body("Request body", entry.body, "request-body")
+        + _body("Response body", entry.response_body, "response-body")
     )
     return layout(f"Request #{entry.number}", body, page="requests")
 
@@ -537,8 +545,8 @@ def actions_page(mock: WachtMock) -> str:
         "<p>Each action is a call of the control API, made by this page on your behalf.</p>"
         '<output id="action-result" role="status" aria-live="polite"></output>'
         '<section class="card"><h2>Reset</h2><form data-action="reset">'
-        '<label>Deployment <select name="deployment_id"><option value="">all</option>'
-        f"{deployments}</select></label>"
+        '<label for="reset-deployment">Deployment</label> <select id="reset-deployment" '
+        f'name="deployment_id"><option value="">all</option>{deployments}</select> '
         '<button type="submit">Reset</button></form></section>'
         '<section class="card"><h2>Load a fixture document</h2><form data-action="fixtures">'
         '<label for="fixture-text">YAML (contexts, agents, faults)</label>'
