@@ -364,5 +364,5 @@ def pytest_runtest_makereport(
     if handle is not None and report.when == "call" and report.failed:
         report.sections.append(("wacht-mock journal", handle.journal_report()))
         if item.config.getoption(DASHBOARD_OPTION, False):  # its mock kept as it left it
-            item.session.shouldstop = f"wacht-mock dashboard: {item.nodeid} failed"
+            item.session.shouldfail = f"wacht-mock dashboard: {item.nodeid} failed"
     return report
