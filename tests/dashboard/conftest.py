@@ -1,4 +1,8 @@
-"""One headless Chromium (the system's) per test process; a fresh context and mock per test.
+"""One headless Chromium (the system's) per test module; a fresh context and mock per test.
+
+Playwright's sync API runs an asyncio loop on the test thread while it is started: the other
+modules' async tests cannot run then, so it lives for one module at a time (a test process runs
+a module's tests one after another, xdist or not).
 
 Every page a test opens has its console errors and uncaught exceptions collected; a test that
 saw any fails. The one expected: a page asked for before signing in is the sign-in form with
@@ -24,13 +28,13 @@ from tests.dashboard.support import serving
 from wacht_mock.service.mock import WachtMock
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def playwright() -> Iterator[Playwright]:
     with sync_playwright() as driver:
         yield driver
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     assert chromium, "the browser tests need the system's chromium (apt-get install chromium)"

@@ -203,5 +203,7 @@ def test_a_narrow_window_needs_no_sideways_scrolling_of_the_page(
     sign_in(page)
     for name in ("Requests", "Contexts", "Agents", "Actions"):
         page.get_by_role("link", name=name, exact=True).first.click()
+        expect(page.locator("nav a[aria-current=page]")).to_have_text(name)
+        page.wait_for_load_state("load")  # its stylesheet applied
         wide = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert wide <= 0, f"{name}: {wide} px wider than the window"
