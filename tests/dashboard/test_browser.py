@@ -112,6 +112,12 @@ def test_a_conversation_shows_its_tool_call_reasoning_and_the_broken_stream(
     run_state = page.locator("details.run-state").first
     run_state.locator("summary").click()
     expect(run_state.locator(".run-state-body")).to_be_visible()
+    page.locator(".broken-streams a").click()  # the stream's request, event by event
+    events = page.locator(".response-body ol.events > li")
+    expect(page.locator(".response-body h2")).to_have_text("Response body: 3 events")
+    expect(events.first.locator(".event")).to_have_text("message_start")
+    expect(events.last.locator(".event")).to_have_text("error")
+    expect(events.last).to_contain_text("Upstream model overloaded")
 
 
 def test_reset_from_the_dashboard_empties_the_lists(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from importlib import resources
 
@@ -152,3 +154,17 @@ def test_dashboard_turns_the_control_api_on_and_needs_a_token() -> None:
     assert config.control_token
     with pytest.raises(ValueError, match="dashboard: the dashboard needs a control_token"):
         MockConfig(dashboard=True)
+
+
+def test_the_dashboard_is_not_imported_unless_it_is_on() -> None:
+    check = (
+        "import sys\n"
+        "from wacht_mock.service.app import create_app\n"
+        "from wacht_mock.service.config import MockConfig\n"
+        "create_app(MockConfig(control_token='t'))\n"
+        "assert 'wacht_mock.service.dashboard.routes' not in sys.modules\n"
+        "create_app(MockConfig(control_token='t', dashboard=True))\n"
+        "assert 'wacht_mock.service.dashboard.routes' in sys.modules\n"
+    )
+    done = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
