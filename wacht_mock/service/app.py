@@ -10,6 +10,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from wacht_mock.core.errors import ApiError, error_envelope
@@ -30,9 +31,8 @@ def create_app(config: MockConfig | WachtMock | None = None) -> Starlette:
     app = Starlette(
         routes=[
             *routes,
-            control_routes(
-                guarded=bool(mock.config.control_token), dashboard=mock.config.dashboard
-            ),
+            *_dashboard(mock),
+            control_routes(guarded=bool(mock.config.control_token)),
         ],
         middleware=[
             Middleware(EncodedSlashes),
@@ -47,6 +47,15 @@ def create_app(config: MockConfig | WachtMock | None = None) -> Starlette:
     app.router.redirect_slashes = False  # ".../{id}/" is an unknown path, not a 307 to follow
     app.state.mock = mock
     return app
+
+
+def _dashboard(mock: WachtMock) -> list[Mount]:
+    """``/_mock/ui/`` when the dashboard is on (before ``/_mock/``; imported only then)."""
+    if not (mock.config.dashboard and mock.config.control_token):
+        return []
+    from wacht_mock.service.dashboard.routes import dashboard_routes
+
+    return [dashboard_routes()]
 
 
 def error_response(message: str, status: int, headers: dict[str, str] | None = None) -> Response:

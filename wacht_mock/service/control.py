@@ -267,15 +267,9 @@ async def calls(request: Request) -> Response:
     return JSONResponse({"called": count > 0, "call_count": count, "calls": calls})
 
 
-def control_routes(*, guarded: bool, dashboard: bool = False) -> Mount:
-    """``/_mock/``: health and contract always; the rest with a control token (``guarded``);
-    the dashboard under ``/_mock/ui/`` with it, if asked for (imported only then)."""
-    shown = []
-    if guarded and dashboard:
-        from wacht_mock.service.dashboard.routes import dashboard_routes
-
-        shown.append(dashboard_routes())
-    return Mount(PREFIX, routes=[*OPEN, *(GUARDED if guarded else ()), *shown])
+def control_routes(*, guarded: bool) -> Mount:
+    """``/_mock/``: health and contract always; the rest with a control token (``guarded``)."""
+    return Mount(PREFIX, routes=[*OPEN, *(GUARDED if guarded else ())])
 
 
 OPEN = [

@@ -242,7 +242,7 @@ async def feed(request: Request) -> Response:
 def dashboard_routes() -> Mount:
     """``/_mock/ui/``: mounted by the app when the dashboard is on."""
     return Mount(
-        "/ui",
+        CONTROL_PREFIX + "/ui",
         routes=[
             Route("/", guarded(requests_page), methods=["GET"]),
             Route("/requests/{number:int}", guarded(request_page), methods=["GET"]),
