@@ -104,13 +104,13 @@ def test_a_conversation_shows_its_tool_call_reasoning_and_the_broken_stream(
     expect(page.locator(".tool-result").first).to_contain_text('"status": "shipped"')
     reasoning = page.locator("details.reasoning").first
     expect(reasoning.locator("p")).to_be_hidden()  # folded
-    reasoning.locator("summary").click()
+    reasoning.locator("> summary").click()
     expect(reasoning).to_contain_text("look the order up first")
     expect(page.locator(".outcome.failed")).to_contain_text("Upstream model overloaded")
     expect(page.locator(".broken-streams")).to_contain_text("Upstream model overloaded")
     expect(page.locator(".execution")).to_have_count(2)
     run_state = page.locator("details.run-state").first
-    run_state.locator("summary").click()
+    run_state.locator("> summary").click()
     expect(run_state.locator(".run-state-body")).to_be_visible()
     page.locator(".broken-streams a").click()  # the stream's request, event by event
     events = page.locator(".response-body ol.events > li")
