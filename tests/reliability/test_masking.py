@@ -114,3 +114,11 @@ def test_the_check_report_masks_keys_in_its_curl_lines() -> None:
         500,
     )
     assert hidden(finding.curl + finding.message, LONG_KEY)
+
+
+def test_masking_what_is_already_masked_changes_nothing() -> None:
+    """Text goes through masking more than once (the journal, then a page or a violation that
+    quotes it): a masked key stays as it was masked, not ``wk_test_……Xy31``."""
+    once = mask_text("title=wk_test_Zq7SecretTenantKey9Xy31 and wk_live_short")
+    assert once == "title=wk_test_…Xy31 and wk_live_…"
+    assert mask_text(once) == once

@@ -54,6 +54,8 @@ def handle(args: argparse.Namespace) -> int:
             given = values["control_token"] is not None
             shown = "…" + config.control_token[-4:] if given else config.control_token
             _say(f"control API on {server.url}/_mock/ with token {shown}")
+        if config.dashboard:
+            _say(f"dashboard on {server.url}/_mock/ui/ (sign in with the control token)")
         saver = (
             state.every(values["state_interval"]) if state and values["state_interval"] else None
         )

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from wacht_mock.core.masking import mask_key, mask_text
 
-__all__ = ["Entry", "Journal", "clip", "mask_key"]
+__all__ = ["Entry", "Journal", "Subscription", "clip", "mask_key"]
 
 BODY_LIMIT = 16 * 1024
 #: What an entry keeps of one header value, of all its headers together, and of the query string.
@@ -28,6 +28,9 @@ DEFAULT_JOURNAL_SIZE = 2000
 DEFAULT_JOURNAL_BYTES = 32 * 1024 * 1024
 #: What an entry costs beyond its text (the objects themselves), for ``Entry.size``.
 _ENTRY_OVERHEAD = 1024
+#: Entries a subscriber may fall behind by before the oldest are dropped, and subscribers at once.
+SUBSCRIPTION_BACKLOG = 256
+MAX_SUBSCRIBERS = 16
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,7 @@ class Journal:
     _lock: threading.Lock = field(init=False, default_factory=threading.Lock)
     _count: int = field(init=False, default=0)
     _bytes: int = field(init=False, default=0)
+    _subscribers: list[Subscription] = field(init=False, default_factory=list)
 
     def __post_init__(self) -> None:
         if self.size < 1:
@@ -113,6 +117,32 @@ class Journal:
                 len(self._entries) > self.size or self._bytes > self.max_bytes
             ):
                 self._bytes -= self._entries.popleft().size
+            subscribers = tuple(self._subscribers)
+        for subscriber in subscribers:
+            subscriber.put(entry)
+
+    def subscribe(
+        self, wake: Callable[[], None] | None = None, backlog: int = SUBSCRIPTION_BACKLOG
+    ) -> Subscription:
+        """Entries recorded from now on, as they come (``wake`` is called after each, from the
+        recording thread: it must not block); :meth:`Subscription.close` ends it. At most
+        :data:`MAX_SUBSCRIBERS` at once: past it, a :class:`TooManySubscribers`."""
+        with self._lock:
+            if len(self._subscribers) >= MAX_SUBSCRIBERS:
+                raise TooManySubscribers(f"the journal has {MAX_SUBSCRIBERS} subscribers already")
+            subscription = Subscription(self, backlog, wake)
+            self._subscribers.append(subscription)
+            return subscription
+
+    def _unsubscribe(self, subscription: Subscription) -> None:
+        with self._lock:
+            if subscription in self._subscribers:
+                self._subscribers.remove(subscription)
+
+    @property
+    def subscribers(self) -> int:
+        """How many subscriptions are open."""
+        return len(self._subscribers)
 
     @property
     def bytes(self) -> int:
@@ -144,6 +174,58 @@ class Journal:
 
     def __iter__(self) -> Iterator[Entry]:
         return iter(self.entries())
+
+
+class TooManySubscribers(RuntimeError):
+    """Every subscription the journal allows is taken."""
+
+
+class Subscription:
+    """A subscriber's queue: at most ``backlog`` entries wait; past it the oldest go and
+    :meth:`take` reports how many were missed."""
+
+    def __init__(
+        self, journal: Journal, backlog: int, wake: Callable[[], None] | None = None
+    ) -> None:
+        if backlog < 1:
+            raise ValueError("backlog: a subscription holds at least one entry")
+        self._journal = journal
+        self._queue: deque[Entry] = deque(maxlen=backlog)
+        self._lock = threading.Lock()
+        self._wake = wake
+        self.missed = 0
+        self.closed = False
+
+    def put(self, entry: Entry) -> None:
+        """For the journal: queue an entry (never blocks; a full queue drops its oldest)."""
+        with self._lock:
+            if self.closed:
+                return
+            if len(self._queue) == self._queue.maxlen:
+                self.missed += 1
+            self._queue.append(entry)
+        if self._wake is not None:
+            self._wake()
+
+    def take(self) -> tuple[list[Entry], int]:
+        """The entries waiting (oldest first) and how many were dropped since the last take."""
+        with self._lock:
+            entries, missed = list(self._queue), self.missed
+            self._queue.clear()
+            self.missed = 0
+            return entries, missed
+
+    def close(self) -> None:
+        with self._lock:
+            self.closed = True
+            self._queue.clear()
+        self._journal._unsubscribe(self)
+
+    def __enter__(self) -> Subscription:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def clip(data: bytes, limit: int = BODY_LIMIT, encoding: str = "utf-8") -> str:

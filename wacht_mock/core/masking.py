@@ -23,7 +23,9 @@ CREDENTIAL_HEADERS = frozenset(
         "set-cookie",
     }
 )
-KEY_SHAPED = re.compile(r"wk_(?:live|test)_[A-Za-z0-9]*")
+#: A key: its prefix and at least one character (a bare prefix, as a masked key shows, hides
+#: nothing, so masking twice changes nothing).
+KEY_SHAPED = re.compile(r"wk_(?:live|test)_[A-Za-z0-9]+")
 _PREFIX = re.compile(r"wk_(?:live|test)_")
 TAIL = 4
 #: Characters a secret needs (after its prefix) before its last :data:`TAIL` may be shown.

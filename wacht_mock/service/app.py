@@ -10,6 +10,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from wacht_mock.core.errors import ApiError, error_envelope
@@ -28,7 +29,11 @@ def create_app(config: MockConfig | WachtMock | None = None) -> Starlette:
     """A fresh application (and, unless one is given, a fresh mock): no state is shared."""
     mock = config if isinstance(config, WachtMock) else WachtMock(config)
     app = Starlette(
-        routes=[*routes, control_routes(guarded=bool(mock.config.control_token))],
+        routes=[
+            *routes,
+            *_dashboard(mock),
+            control_routes(guarded=bool(mock.config.control_token)),
+        ],
         middleware=[
             Middleware(EncodedSlashes),
             Middleware(Recorder, journal=mock.journal, skip_prefix=PREFIX + "/"),
@@ -42,6 +47,15 @@ def create_app(config: MockConfig | WachtMock | None = None) -> Starlette:
     app.router.redirect_slashes = False  # ".../{id}/" is an unknown path, not a 307 to follow
     app.state.mock = mock
     return app
+
+
+def _dashboard(mock: WachtMock) -> list[Mount]:
+    """``/_mock/ui/`` when the dashboard is on (before ``/_mock/``; imported only then)."""
+    if not (mock.config.dashboard and mock.config.control_token):
+        return []
+    from wacht_mock.service.dashboard.routes import dashboard_routes
+
+    return [dashboard_routes()]
 
 
 def error_response(message: str, status: int, headers: dict[str, str] | None = None) -> Response:

@@ -25,6 +25,8 @@ class MockConfig:
     ``journal_bytes`` bound the request journal (in entries and in the text they hold),
     ``call_log_size`` each agent's call log (newest kept). ``profile``: the dialect spoken,
     ``guide`` (the documented API) or ``platform`` (the published SDKs and their server).
+    ``dashboard`` serves the dashboard under ``/_mock/ui/`` (it needs a ``control_token``), to
+    loopback clients only unless ``dashboard_remote``.
     """
 
     seed: int | None = None
@@ -39,7 +41,11 @@ class MockConfig:
     control_token: str | None = None
     fixtures: Sequence[str | Path] = ()
     profile: Profile = "guide"
+    dashboard: bool = False
+    dashboard_remote: bool = False
 
     def __post_init__(self) -> None:
         if self.profile not in PROFILES:
             raise ValueError(f"profile must be one of {', '.join(PROFILES)}, got {self.profile!r}")
+        if self.dashboard and not self.control_token:
+            raise ValueError("dashboard: the dashboard needs a control_token (it signs in with it)")

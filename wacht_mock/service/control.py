@@ -9,7 +9,6 @@ control token (``wacht-mock serve --control``); then every call needs the header
 from __future__ import annotations
 
 import gc
-import secrets
 from typing import Any
 
 import anyio.to_thread
@@ -27,6 +26,7 @@ from wacht_mock.core.jsontext import JsonTextError, decode
 from wacht_mock.core.wire import CONTROL_PREFIX, media_type
 from wacht_mock.service import query
 from wacht_mock.service.auth import deployment_id_for, is_well_formed
+from wacht_mock.service.dashboard.session import DASHBOARD_HEADER, has_session, token_matches
 from wacht_mock.service.faults import parse_rules
 from wacht_mock.service.fixtures import FixtureError, FixtureFile, apply
 from wacht_mock.service.mock import WachtMock
@@ -42,10 +42,16 @@ SNAPSHOT_DEPTH = MAX_DEPTH + 16
 def _mock(request: Request) -> WachtMock:
     mock: WachtMock = request.app.state.mock
     token = mock.config.control_token or ""
-    given = request.headers.get(TOKEN_HEADER, "")
-    if not token or not secrets.compare_digest(given.encode(), token.encode()):
-        raise Unauthorized(f"The control API needs the header {TOKEN_HEADER}: <token>")
-    return mock
+    if token_matches(request.headers.get(TOKEN_HEADER, ""), token):
+        return mock
+    # The dashboard's own calls: its signed-in cookie, with a header no cross-site form can send.
+    if (
+        mock.config.dashboard
+        and DASHBOARD_HEADER in request.headers
+        and has_session(request, token)
+    ):
+        return mock
+    raise Unauthorized(f"The control API needs the header {TOKEN_HEADER}: <token>")
 
 
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml")

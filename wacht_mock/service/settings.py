@@ -199,6 +199,18 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("control_token", "turn on the control API with this token", metavar="TOKEN"),
     Setting(
+        "dashboard",
+        "serve the dashboard under /_mock/ui/ (turns the control API on; sign in with its token)",
+        kind="flag",
+        config="dashboard",
+    ),
+    Setting(
+        "dashboard_remote",
+        "let the dashboard answer clients on other machines (default: loopback only)",
+        kind="flag",
+        config="dashboard_remote",
+    ),
+    Setting(
         "journal_size",
         f"requests the journal keeps (default: {DEFAULT_JOURNAL_SIZE})",
         integer(1),
@@ -341,7 +353,7 @@ def mock_config(values: Mapping[str, Any]) -> MockConfig:
         fields["fixtures"] = tuple(fields["fixtures"])
     frozen = values.get("frozen_time")
     token = values.get("control_token") or (
-        secrets.token_urlsafe(16) if values.get("control") else None
+        secrets.token_urlsafe(16) if values.get("control") or values.get("dashboard") else None
     )
     clock = FrozenClock.parse(frozen) if frozen else SystemClock()
     return MockConfig(**fields, clock=clock, control_token=token)

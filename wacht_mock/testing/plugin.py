@@ -22,6 +22,12 @@ paths are relative to the test file, else to the rootdir; ``examples`` and ``exa
 name the shipped examples. With ``cassette``, options ``--wacht-record`` and ``--wacht-upstream``
 say whether it is replayed or recorded (:mod:`wacht_mock.testing.cassette`).
 
+``--wacht-dashboard`` serves the session's mock with the dashboard on (and a control token made
+up for it), prints its URL and token when the server starts, stops the session at the first
+failing test that used ``wacht_mock`` (so that the mock stays as that test left it) and, at the
+end, keeps the server running until Enter is pressed (or stdin ends). One process only: not with
+xdist's ``-n``.
+
 A test fails, with a message that names the request and the problem, when the mock saw a server
 error, a script that could not answer (a sequence ran out, an unscripted agent in strict mode, a
 callable that raised) or, unless ``allow_violations=True``, a request that broke the contract,
@@ -34,6 +40,8 @@ at first, and the mock (starlette, uvicorn, the agents) when a fixture is first 
 from __future__ import annotations
 
 import contextlib
+import secrets
+import sys
 from collections.abc import Callable, Generator, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -65,6 +73,7 @@ MARKER_OPTIONS = frozenset(
     }
 )
 _HANDLE = pytest.StashKey["MockHandle"]()
+DASHBOARD_OPTION = "wacht_dashboard"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -87,9 +96,22 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help=f"the server cassettes are recorded from (default: ${UPSTREAM_VARIABLE})",
     )
+    group.addoption(
+        "--wacht-dashboard",
+        action="store_true",
+        default=False,
+        help="serve the session's mock with its dashboard (URL and token printed), stop at the "
+        "first failing test and keep the server until Enter is pressed",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption(DASHBOARD_OPTION, False) and (
+        getattr(config.option, "numprocesses", None) or hasattr(config, "workerinput")
+    ):
+        raise pytest.UsageError(
+            "--wacht-dashboard keeps one server for you to look at: run without -n (xdist)"
+        )
     config.addinivalue_line(
         "markers",
         f"{MARKER}(fixtures=None, seed=None, strict=None, allow_violations=False, "
@@ -158,18 +180,49 @@ def wacht_mock_config(
         for value in [_ini(pytestconfig, setting)]
         if value is not None
     }
+    if pytestconfig.getoption(DASHBOARD_OPTION, False):
+        fields.update(control_token=secrets.token_urlsafe(16), dashboard=True)
     return MockConfig(seed=wacht_mock_seed, fixtures=tuple(wacht_mock_fixture_files), **fields)
 
 
 @pytest.fixture(scope="session")
 def wacht_mock_server(
-    wacht_mock_host: str, wacht_mock_config: MockConfig
+    pytestconfig: pytest.Config, wacht_mock_host: str, wacht_mock_config: MockConfig
 ) -> Iterator[tuple[WachtMock, ServerThread]]:
     """One mock server for the whole session (per xdist worker), on a free port."""
 
     mock = WachtMock(wacht_mock_config)
     with ServerThread(create_app(mock), host=wacht_mock_host, port=0) as server:
+        if wacht_mock_config.dashboard:
+            _tell(pytestconfig, f"{_dashboard(server, wacht_mock_config)} (live while tests run)")
         yield mock, server
+        if wacht_mock_config.dashboard:
+            _hold(pytestconfig, f"{_dashboard(server, wacht_mock_config)}; press Enter to stop it")
+
+
+def _dashboard(server: ServerThread, config: MockConfig) -> str:
+    return f"wacht-mock dashboard: {server.url}/_mock/ui/ (token {config.control_token})"
+
+
+def _tell(config: pytest.Config, line: str) -> None:
+    """A line on the terminal, past pytest's capture."""
+    capture = config.pluginmanager.getplugin("capturemanager")
+    with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
+        print(line, flush=True)
+
+
+def _hold(config: pytest.Config, line: str) -> None:
+    """Say ``line`` and wait for a line on stdin (or its end): the server runs meanwhile."""
+    capture = config.pluginmanager.getplugin("capturemanager")
+    if capture is not None:
+        capture.suspend_global_capture(in_=True)
+    try:
+        print(f"\n{line}", flush=True)
+        with contextlib.suppress(OSError, ValueError):
+            sys.stdin.readline()
+    finally:
+        if capture is not None:
+            capture.resume_global_capture()
 
 
 @pytest.fixture(scope="session")
@@ -310,4 +363,6 @@ def pytest_runtest_makereport(
     handle = item.stash.get(_HANDLE, None)
     if handle is not None and report.when == "call" and report.failed:
         report.sections.append(("wacht-mock journal", handle.journal_report()))
+        if item.config.getoption(DASHBOARD_OPTION, False):  # its mock kept as it left it
+            item.session.shouldfail = f"wacht-mock dashboard: {item.nodeid} failed"
     return report
