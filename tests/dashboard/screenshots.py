@@ -2,7 +2,7 @@
 
 A mock with the dashboard on, a few requests (a conversation with a tool call, reasoning and a
 stream that broke, a 404, a fault), then the requests view and the conversation at 1280x800, in
-the light colour scheme, into ``docs/``.
+the light colour scheme, into ``tests/dashboard/screens/``.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from playwright.sync_api import sync_playwright
 
 from tests.dashboard.support import COLLECTION, TOKEN, UI, api, control, conversation, serving
 
-DOCS = Path(__file__).resolve().parents[2] / "docs"
+DOCS = Path(__file__).resolve().parent / "screens"
 SHOTS = ("dashboard-requests.png", "dashboard-conversation.png")
 
 
