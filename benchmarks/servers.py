@@ -42,7 +42,7 @@ class Served:
         self.url = ""
         self.process: subprocess.Popen[str] | None = None
         self.output: deque[str] = deque(maxlen=KEPT_LINES)
-        self.log = tempfile.TemporaryFile("w+")
+        self.log = tempfile.TemporaryFile("w+")  # noqa: SIM115 (closed by stop())
 
     def __enter__(self) -> Served:
         self.process = subprocess.Popen(
