@@ -6,6 +6,7 @@ import logging
 import time
 import traceback
 from dataclasses import dataclass, field
+from typing import Any
 
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -223,20 +224,36 @@ def _entry(
 
 
 def log_request(entry: Entry) -> None:
-    """``POST /ai/execution-contexts/7/execute 200 2.1 ms support-bot [rule 1 …]``, one line."""
+    """``POST /ai/execution-contexts/7/execute 200 2.1 ms support-bot [rule 1 …]``, one line.
+
+    The record carries the entry (``wacht_request``; :func:`request_fields` for a structured
+    log). It is handed to the logger's handlers directly: a request line has no caller worth
+    looking up on every request.
+    """
     level = logging.WARNING if entry.error else logging.INFO
     if not request_log.isEnabledFor(level):
         return
-    target = entry.path + (f"?{entry.query}" if entry.query else "")
+    target = f"{entry.path}?{entry.query}" if entry.query else entry.path
     status = str(entry.status) if entry.status else "dropped"
-    parts = [entry.method, target, status, f"{entry.duration_ms:.1f} ms"]
-    if entry.agent_name:
-        parts.append(entry.agent_name)
-    parts += [f"[{note}]" for note in (entry.script, entry.fault) if note]
-    parts += [f"({violation})" for violation in entry.violations]
-    if entry.error:
-        parts.append(f"error: {entry.error.splitlines()[-1]}")
-    fields = {
+    line = f"{entry.method} {target} {status} {entry.duration_ms:.1f} ms"
+    if entry.agent_name or entry.script or entry.fault or entry.violations or entry.error:
+        parts = [line]
+        if entry.agent_name:
+            parts.append(entry.agent_name)
+        parts += [f"[{note}]" for note in (entry.script, entry.fault) if note]
+        parts += [f"({violation})" for violation in entry.violations]
+        if entry.error:
+            parts.append(f"error: {entry.error.splitlines()[-1]}")
+        line = " ".join(parts)
+    record = request_log.makeRecord(
+        request_log.name, level, __file__, 0, line, (), None, extra={"wacht_request": entry}
+    )
+    request_log.handle(record)
+
+
+def request_fields(entry: Entry) -> dict[str, Any]:
+    """A request line's fields, for a structured log."""
+    return {
         "method": entry.method,
         "path": entry.path,
         "query": entry.query,
@@ -249,7 +266,6 @@ def log_request(entry: Entry) -> None:
         "violations": list(entry.violations),
         "error": entry.error,
     }
-    request_log.log(level, " ".join(parts), extra={"wacht_request": fields})
 
 
 def _headers(scope: Scope) -> dict[str, str]:
