@@ -130,7 +130,8 @@ async def execute(request: Request) -> Response:
         ).fault = f"scripted stream fault: {fault.mode} after {fault.after_events} events"
     if body.kind == "stream":
         return EventStream(execution, mock.executions)
-    await asyncio.sleep(reply.latency if reply else 0)
+    if reply is not None and reply.latency:  # no extra turn of the event loop for none
+        await asyncio.sleep(reply.latency)
     return JSONResponse(execution_json(execution))
 
 
