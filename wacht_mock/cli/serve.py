@@ -11,7 +11,7 @@ from pathlib import Path
 
 from wacht_mock._version import __version__
 from wacht_mock.cli.options import add_settings, configure_logging
-from wacht_mock.core.server import ServerThread, freeze_long_lived_objects
+from wacht_mock.core.server import ServerThread
 from wacht_mock.service.app import create_app
 from wacht_mock.service.mock import WachtMock
 from wacht_mock.service.settings import SETTINGS, find_pyproject, mock_config, resolve
@@ -42,7 +42,6 @@ def handle(args: argparse.Namespace) -> int:
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda sig, frame: stopping.set())
     watcher = FixtureWatcher(mock, _say).start() if values["watch"] else None
-    freeze_long_lived_objects()  # this process only serves: the tail stays short under load
     with listening as server:
         _say(
             f"wacht-mock {__version__} listening on {server.url} "

@@ -18,7 +18,6 @@ import argparse
 import asyncio
 import contextlib
 import errno
-import gc
 import json
 import logging
 import socket
@@ -40,29 +39,6 @@ STOP_GRACE_SECONDS = 1.0
 DISCONNECT_GRACE_SECONDS = 0.5
 #: uvicorn's HTTP protocol classes, by the parser they run on.
 PARSERS = {"HttpToolsProtocol": "httptools", "H11Protocol": "h11"}
-
-
-def freeze_long_lived_objects() -> None:
-    """For a process that only serves (``wacht-mock serve``): keep full garbage collections
-    short however much the mock holds.
-
-    What the mock keeps (its contexts, their conversations, the journal) is long-lived and holds
-    no garbage cycles, yet each full collection walks all of it: pauses of tens of milliseconds
-    that grew with the conversations, the tail of every latency under load. What has survived a
-    full collection (the loaded program now, and then after each later full collection) is
-    frozen, so that the next one walks only what came since. Frozen objects are still freed by
-    reference counting; only a garbage cycle through one of them would stay. Not for a test
-    process: the collector is the whole process's.
-    """
-    gc.collect()
-    gc.freeze()
-    if _freeze_survivors not in gc.callbacks:
-        gc.callbacks.append(_freeze_survivors)
-
-
-def _freeze_survivors(phase: str, info: dict[str, int]) -> None:
-    if phase == "stop" and info["generation"] == 2:
-        gc.freeze()  # right after a full collection: survivors only, no garbage is frozen
 
 
 class ServerStartError(RuntimeError):
