@@ -12,6 +12,7 @@ serves the mock (the same uvicorn settings, one process), for the throughput run
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import json
 import signal
@@ -120,15 +121,22 @@ async def call_asgi(
         "server": ("127.0.0.1", 80),
     }
     sent = False
+    answered = asyncio.Event()
 
     async def receive() -> Message:
         nonlocal sent
-        if sent:
+        if sent:  # the client stays until the whole answer came (a stream stops when it goes)
+            await answered.wait()
             return {"type": "http.disconnect"}
         sent = True
         return {"type": "http.request", "body": body, "more_body": False}
 
-    await app(scope, receive, send)
+    async def sending(message: Message) -> None:
+        await send(message)
+        if message["type"] == "http.response.body" and not message.get("more_body", False):
+            answered.set()
+
+    await app(scope, receive, sending)
 
 
 def bare_app(bodies: Bodies) -> Starlette:

@@ -1,7 +1,9 @@
 """Servers in their own processes, for load: ``wacht-mock serve``, the baselines, Prism.
 
 Each is started in its own process group and stopped by that group, so a server that forks
-(``npx`` runs ``node``) goes away whole.
+(``npx`` runs ``node``) goes away whole. A server's log (its standard error: the mock's line per
+request) goes to a file, as a log would, and its output is drained as it comes: a server must
+never block on a full pipe, nor the benchmark spend its time reading the server's log.
 """
 
 from __future__ import annotations
@@ -13,7 +15,10 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
+import threading
 import time
+from collections import deque
 from pathlib import Path
 from types import TracebackType
 
@@ -23,6 +28,8 @@ CONTRACT = ROOT / "contracts" / "wacht-api.yaml"
 PRISM_PACKAGE = "@stoplight/prism-cli@5"
 URL = re.compile(r"(http://[0-9.]+:[0-9]+)")
 START_SECONDS = 120.0
+#: Lines of a server's output kept for an error message.
+KEPT_LINES = 50
 
 
 class Served:
@@ -34,13 +41,15 @@ class Served:
         self.port = port
         self.url = ""
         self.process: subprocess.Popen[str] | None = None
+        self.output: deque[str] = deque(maxlen=KEPT_LINES)
+        self.log = tempfile.TemporaryFile("w+")  # noqa: SIM115 (closed by stop())
 
     def __enter__(self) -> Served:
         self.process = subprocess.Popen(
             self.command,
             cwd=ROOT,
             stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
+            stderr=self.log,
             text=True,
             start_new_session=True,
         )
@@ -49,7 +58,15 @@ class Served:
         except BaseException:
             self.stop()
             raise
+        threading.Thread(target=self._drain, daemon=True).start()
         return self
+
+    def _drain(self) -> None:
+        """Read the server's output to its end, keeping the last lines."""
+        assert self.process is not None
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.output.append(line)
 
     def __exit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
@@ -65,10 +82,17 @@ class Served:
             line = self.process.stdout.readline()
             if not line:
                 break
+            self.output.append(line)
             found = URL.search(line)
             if found:
                 return found.group(1)
-        raise RuntimeError(f"{self.name} did not say where it listens")
+        said = ("".join(self.output) + self.said())[-1000:]
+        raise RuntimeError(f"{self.name} did not say where it listens: {said}")
+
+    def said(self) -> str:
+        """The end of what the server logged."""
+        self.log.seek(0)
+        return self.log.read()[-1000:]
 
     def _wait_for_port(self) -> str:
         assert self.process is not None
@@ -77,7 +101,7 @@ class Served:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 output = self.process.stdout.read() if self.process.stdout else ""
-                raise RuntimeError(f"{self.name} exited: {output[-1000:]}")
+                raise RuntimeError(f"{self.name} exited: {(output + self.said())[-1000:]}")
             with socket.socket() as probe:
                 if probe.connect_ex(("127.0.0.1", self.port)) == 0:
                     return f"http://127.0.0.1:{self.port}"
@@ -87,6 +111,7 @@ class Served:
     def stop(self) -> None:
         process = self.process
         if process is None or process.poll() is not None:
+            self.log.close()
             return
         os.killpg(process.pid, signal.SIGTERM)
         try:
@@ -94,6 +119,7 @@ class Served:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(10)
+        self.log.close()
 
 
 def free_port() -> int:

@@ -70,6 +70,24 @@ def test_the_package_loads_no_schemathesis_hypothesis_or_faker(extra: str) -> No
     assert done.stdout.strip() == "[]"
 
 
+PLUGIN_LOADS = (
+    "import sys, pytest; import wacht_mock.testing.plugin; "
+    "stack = ('starlette', 'uvicorn', 'httpx', 'pydantic', 'yaml', 'faker', 'schemathesis'); "
+    "mock = ('wacht_mock.agents', 'wacht_mock.service.app', 'wacht_mock.proxy'); "
+    "print(sorted({m.split('.')[0] for m in sys.modules} & set(stack)"
+    " | {m for m in sys.modules if m.startswith(mock)}))"
+)
+
+
+def test_the_pytest_plugin_loads_no_server_stack_until_a_fixture_is_used() -> None:
+    """Installed means loaded into every pytest session: one that never asks for a fixture
+    pays for pytest's own imports only."""
+    done = subprocess.run(
+        [sys.executable, "-c", PLUGIN_LOADS], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "[]"
+
+
 def test_the_contract_ships_with_the_package() -> None:
     contract = wacht_mock.load_contract()
     assert contract["openapi"].startswith("3.1")

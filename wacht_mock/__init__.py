@@ -15,13 +15,13 @@ never a sibling's (``lint-imports`` holds it to that, see ``[tool.importlinter]`
 The path of one request through the service (``service/``), each step raising the one error
 type, :class:`~wacht_mock.core.errors.ApiError`, rendered once at the edge (``service/app.py``)::
 
-    Recorder (core/recording)           every request and answer into the journal
-      CatchAll (service/app)            a bug becomes a JSON 500, never a traceback
-        routes (service/routes)         auth: the key's tenant (service/auth)
-          RequestReader                 the body, held to the profile's contract (contract/)
-          Store                         contexts and their conversations (service/store)
-          ExecutionService              the agent engine's reply (agents/), runs that wait
-          views | EventStream           JSON, or Server-Sent Events (core/sse)
+    Recorder (core/recording)           every request and answer into the journal; a bug
+                                        becomes a JSON 500 it records, never a traceback
+      routes (service/routes)           auth: the key's tenant (service/auth)
+        RequestReader                   the body, held to the profile's contract (contract/)
+        Store                           contexts and their conversations (service/store)
+        ExecutionService                the agent engine's reply (agents/), runs that wait
+        views | EventStream             JSON, or Server-Sent Events (core/sse)
       Facts (core/recording)            what a handler learned, for the journal entry
 
 ``import wacht_mock`` loads nothing but this module: each name is imported from its part when

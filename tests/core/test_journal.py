@@ -8,7 +8,7 @@ from starlette.types import Message, Receive, Scope, Send
 
 from tests.helpers import KEY, auth
 from wacht_mock import MockConfig, WachtMock, create_app
-from wacht_mock.core.journal import Entry, Journal, mask_key
+from wacht_mock.core.journal import Entry, Journal, RawBody, mask_key
 from wacht_mock.core.recording import Recorder
 
 pytestmark = pytest.mark.anyio
@@ -154,3 +154,34 @@ async def test_a_response_that_ends_with_its_head_is_recorded_before_it_is_sent(
     await Recorder(app, journal, skip_prefix="/_mock/")(scope, receive, send)
     assert seen_at_start == [1]
     assert [e.status for e in journal.entries()] == [status]
+
+
+async def test_large_bodies_are_clipped_with_their_whole_length_and_keys_masked(
+    mock: WachtMock,
+) -> None:
+    transport = httpx.ASGITransport(app=create_app(mock))
+    secret = "wk_live_abcdefghijklmnop1234"
+    title = f"{secret} " + "t" * 250_000
+    async with httpx.AsyncClient(transport=transport, base_url="http://m", headers=auth()) as c:
+        response = await c.post("/ai/execution-contexts", json={"title": title})
+    assert response.status_code == 400
+    entry = mock.journal.entries()[-1]
+    sent = len(response.request.content)
+    assert entry.body.startswith('{"title":"wk_live_…1234 ttt')
+    assert secret not in entry.body
+    assert entry.body.endswith(f"… ({sent} bytes)")
+    assert len(entry.body) < 20_000
+    assert entry.size < 20_000
+
+
+def test_the_byte_bound_counts_bodies_nobody_has_read() -> None:
+    journal = Journal(size=100, max_bytes=50_000)
+    for _ in range(20):
+        body = RawBody(b"x" * 30_000, 30_000)
+        journal.record(Entry(journal.next_number(), 0.0, "POST", "/", "", {}, body, 200, "", 0))
+    held = journal.bytes
+    assert 20_000 < held <= 50_000
+    entries = journal.entries()
+    assert [e.number for e in entries] == [19, 20]  # 17 KiB each, at most 50,000 bytes
+    assert entries[0].body == "x" * 16 * 1024 + "… (30000 bytes)"
+    assert sum(e.size for e in entries) == held  # reading them changes nothing

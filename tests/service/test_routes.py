@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx
@@ -218,3 +219,27 @@ async def test_a_trailing_slash_is_an_unknown_path_not_a_redirect(
     response = await client.delete(f"/ai/execution-contexts/{context['id']}/")
     assert_error(response, 404, "No route")
     assert (await client.get(f"/ai/execution-contexts/{context['id']}")).status_code == 200
+
+
+async def test_a_context_reads_the_same_until_it_changes_then_reads_its_change(
+    client: httpx.AsyncClient,
+) -> None:
+    """Contexts are sent from their encoded text; a change (an update, an execution) is seen
+    at once in a read and in a list, byte for byte what the JSON of the context says."""
+    made = await create(client, title="first")
+    url = f"/ai/execution-contexts/{made['id']}"
+    first = await client.get(url)
+    assert first.headers["content-type"] == "application/json"
+    assert first.json() == made
+    assert first.content == json.dumps(made, ensure_ascii=False, separators=(",", ":")).encode()
+    assert (await client.get(url)).content == first.content
+    updated = (await client.patch(url, json={"title": "second é"})).json()
+    assert updated["title"] == "second é"
+    assert (await client.get(url)).json() == updated
+    assert (await client.post(f"{url}/execute", json=EXECUTE)).status_code == 200
+    executed = (await client.get(url)).json()
+    assert executed["execution_state"]["agent_name"] == "support-bot"
+    listed = await client.get("/ai/execution-contexts", params={"limit": 1})
+    assert listed.json() == {"data": [executed], "has_more": False, "limit": 1, "offset": 0}
+    shown = {"data": [executed], "has_more": False, "limit": 1, "offset": 0}
+    assert listed.content == json.dumps(shown, ensure_ascii=False, separators=(",", ":")).encode()

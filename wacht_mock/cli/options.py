@@ -10,6 +10,8 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from wacht_mock.core.journal import Entry
+from wacht_mock.core.recording import request_fields
 from wacht_mock.service.settings import Setting
 
 
@@ -41,7 +43,9 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        data.update(getattr(record, "wacht_request", {}))
+        request = getattr(record, "wacht_request", None)
+        if isinstance(request, Entry):
+            data.update(request_fields(request))
         if record.exc_info:
             data["exception"] = self.formatException(record.exc_info)
         return json.dumps(data, ensure_ascii=False)
@@ -61,4 +65,6 @@ def configure_logging(level: str, log_format: str) -> None:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(logging.WARNING)
+    # Neither format shows them: not looked up for every record (a request line each request).
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
     logging.getLogger("wacht_mock").setLevel(level.upper())

@@ -14,7 +14,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
-from wacht_mock.core.documents import read_document
 from wacht_mock.core.resources import data_dir
 
 Profile = Literal["guide", "platform"]
@@ -38,6 +37,8 @@ def load_contract(path: Path | None = None) -> dict[str, Any]:
 
 @cache
 def _read(path: Path) -> dict[str, Any]:
+    from wacht_mock.core.documents import read_document  # PyYAML: when a contract is read
+
     document: dict[str, Any] = read_document(path)
     return document
 

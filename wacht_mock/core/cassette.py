@@ -25,8 +25,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-#: The key alias recordings use when none is given.
-DEFAULT_KEY_ALIAS = "wk_test_recorded"
+from wacht_mock.core.defaults import DEFAULT_KEY_ALIAS as DEFAULT_KEY_ALIAS
+
 #: What a key-shaped value in a recorded body becomes.
 MASK = "[masked]"
 KEY_SHAPED = re.compile(

@@ -4,6 +4,11 @@ A long run cannot grow memory without end: past ``size`` entries, or past ``max_
 recorded text, the oldest go; every part of an entry is clipped (bodies, header values, the
 headers as a whole, the query string). Readable from Python (:meth:`Journal.entries`), from the
 control API, and printed for a failing test.
+
+Recording is on every request's path, reading is not: the recorder keeps a body as the bytes
+that came (:class:`RawBody`, at most :data:`BODY_LIMIT` of them, and their whole length), and an
+entry decodes, clips and masks it the first time it is read. What it will hold is counted when
+it is recorded, so the byte bound holds before any entry is read.
 """
 
 from __future__ import annotations
@@ -12,11 +17,12 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from functools import cached_property
+from typing import Any, overload
 
 from wacht_mock.core.masking import mask_key, mask_text
 
-__all__ = ["Entry", "Journal", "Subscription", "clip", "mask_key"]
+__all__ = ["Entry", "Journal", "RawBody", "Subscription", "clip", "mask_key"]
 
 BODY_LIMIT = 16 * 1024
 #: What an entry keeps of one header value, of all its headers together, and of the query string.
@@ -33,6 +39,57 @@ SUBSCRIPTION_BACKLOG = 256
 MAX_SUBSCRIBERS = 16
 
 
+#: What the note on a clipped body (``… (N bytes)``) may add to its text, for ``Entry.size``.
+_NOTE_ROOM = 32
+
+
+class RawBody:
+    """A body as it came, read as text only when asked: its first :data:`BODY_LIMIT` bytes and
+    the length of the whole."""
+
+    __slots__ = ("data", "length")
+
+    def __init__(self, data: bytes, length: int) -> None:
+        self.data = data[:BODY_LIMIT]
+        self.length = length
+
+    def __len__(self) -> int:
+        """At least the length of :meth:`text` (decoding and masking never lengthen it)."""
+        return len(self.data) + (_NOTE_ROOM if self.length > len(self.data) else 0)
+
+    def text(self) -> str:
+        """What :func:`clip` makes of the whole body: clipped, keys masked, its length noted."""
+        text = mask_text(self.data.decode("utf-8", "replace"))
+        return text + (f"… ({self.length} bytes)" if self.length > len(self.data) else "")
+
+
+class _BodyText:
+    """An entry's body field: given as text or as a :class:`RawBody`, read as text (decoded the
+    first time, then kept)."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, entry: None, owner: type | None = None) -> _BodyText: ...
+    @overload
+    def __get__(self, entry: Entry, owner: type | None = None) -> str: ...
+    def __get__(self, entry: Entry | None, owner: type | None = None) -> str | _BodyText:
+        if entry is None:
+            raise AttributeError(self.name)  # no default: the field is required
+        value: str | RawBody = entry.__dict__[self.name]
+        if isinstance(value, RawBody):
+            value = entry.__dict__[self.name] = value.text()
+        return value
+
+    def __set__(self, entry: Entry, value: str | RawBody) -> None:
+        entry.__dict__[self.name] = value
+
+    def kept(self, entry: Entry) -> int:
+        """The length of what the entry holds, text or bytes, without decoding it."""
+        return len(entry.__dict__[self.name])
+
+
 @dataclass(frozen=True)
 class Entry:
     """One request and what the mock answered."""
@@ -43,10 +100,11 @@ class Entry:
     path: str
     query: str
     headers: dict[str, str]
-    body: str
-    status: int
-    response_body: str
-    duration_ms: float
+    # The two bodies are required fields (the descriptor gives no default; mypy cannot tell).
+    body: _BodyText = _BodyText()
+    status: int  # type: ignore[misc]
+    response_body: _BodyText = _BodyText()
+    duration_ms: float  # type: ignore[misc]
     deployment_id: str | None = None
     agent_name: str | None = None
     script: str | None = None
@@ -57,12 +115,15 @@ class Entry:
     #: How the exchange ended when the client did not see all of it (a stream it left).
     outcome: str | None = None
 
-    @property
+    @cached_property
     def size(self) -> int:
-        """Roughly what the entry holds, in bytes (what the journal's byte bound counts)."""
-        texts = (self.path, self.query, self.body, self.response_body, self.script, self.error)
+        """Roughly what the entry holds, in bytes (what the journal's byte bound counts); a body
+        not read yet counts as the bytes kept of it."""
+        texts = (self.path, self.query, self.script, self.error)
         headers = sum(len(name) + len(value) for name, value in self.headers.items())
-        return _ENTRY_OVERHEAD + headers + sum(len(t) for t in (*texts, *self.violations) if t)
+        bodies = _BODY.kept(self) + _RESPONSE.kept(self)
+        texts_size = sum(len(t) for t in (*texts, *self.violations) if t)
+        return _ENTRY_OVERHEAD + headers + bodies + texts_size
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -81,6 +142,10 @@ class Entry:
         for problem in (*self.violations, *notes):
             line += f"\n    {problem}"
         return line
+
+
+_BODY: _BodyText = Entry.__dict__["body"]
+_RESPONSE: _BodyText = Entry.__dict__["response_body"]
 
 
 @dataclass

@@ -6,14 +6,27 @@ import logging
 import time
 import traceback
 from dataclasses import dataclass, field
+from typing import Any
 
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from wacht_mock.core.journal import QUERY_LIMIT, Entry, Journal, clip, clip_headers
+from wacht_mock.core.errors import error_envelope
+from wacht_mock.core.journal import (
+    BODY_LIMIT,
+    QUERY_LIMIT,
+    Entry,
+    Journal,
+    RawBody,
+    clip,
+    clip_headers,
+)
 from wacht_mock.core.masking import mask_header, mask_text
 
 #: One line per request, at INFO (WARNING for an error inside the server).
 request_log = logging.getLogger("wacht_mock.requests")
+#: Where a bug in the mock is logged, with its traceback.
+logger = logging.getLogger("wacht_mock")
 
 #: Statuses whose response ends with its head: a client may act on them before any body message.
 BODILESS = frozenset({204, 304})
@@ -50,22 +63,40 @@ class Recorder:
     Requests under ``skip_prefix`` (the control API) are not the client's traffic: not recorded.
 
     Handlers tell it what the request's bytes do not say through its :class:`Facts`.
+
+    With ``answer_errors``, it is also the one wrapper that catches what escapes the app: a bug
+    becomes a JSON 500 in the error envelope (logged, its traceback in the entry's error),
+    recorded like any answer; once a response has started, the exception goes on up.
+
+    Bodies are kept as the bytes that came, up to what the journal shows (:class:`RawBody`):
+    they are decoded, clipped and masked when the journal is read, not on the request's path.
     """
 
-    def __init__(self, app: ASGIApp, journal: Journal, skip_prefix: str) -> None:
+    def __init__(
+        self, app: ASGIApp, journal: Journal, skip_prefix: str, *, answer_errors: bool = False
+    ) -> None:
         self.app = app
         self.journal = journal
         self.skip_prefix = skip_prefix
+        self.answer_errors = answer_errors
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith(self.skip_prefix):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        if scope["path"].startswith(self.skip_prefix):
+            if self.answer_errors:
+                await self._answered(scope, receive, send)
+            else:
+                await self.app(scope, receive, send)
             return
         scope[_FACTS] = Facts()
         started, clock = time.time(), time.perf_counter()
         request_body, response_body = bytearray(), bytearray()
+        sizes = [0, 0]  # the whole request body, the whole response body
         status = 0
         recorded = False
+        head_only = scope["method"] == "HEAD"
 
         def record(error: str | None = None) -> None:
             nonlocal recorded
@@ -77,39 +108,87 @@ class Recorder:
                     (started, clock),
                     status,
                     error,
-                    (bytes(request_body), bytes(response_body)),
+                    (
+                        RawBody(bytes(request_body), sizes[0]),
+                        RawBody(bytes(response_body), sizes[1]),
+                    ),
                 )
                 self.journal.record(entry)
                 log_request(entry)
 
         async def receiving() -> Message:
             message = await receive()
-            # Keep a little more than the journal shows (clip cuts it to BODY_LIMIT and says how
-            # long it was), never the whole of a large upload: the journal's memory is bounded.
-            if message["type"] == "http.request" and len(request_body) < 2 * 65536:
-                request_body.extend(message.get("body", b""))
+            # Only what the journal shows is kept, never the whole of a large upload.
+            if message["type"] == "http.request":
+                chunk = message.get("body", b"")
+                sizes[0] += len(chunk)
+                if len(request_body) < BODY_LIMIT:
+                    request_body.extend(chunk[: BODY_LIMIT - len(request_body)])
             return message
 
         async def sending(message: Message) -> None:
             nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                if status in BODILESS or scope["method"] == "HEAD":
-                    record()  # the client sees the whole response with its head
-            elif message["type"] == "http.response.body":
-                # Each chunk capped: a long stream's events cannot grow one entry without end.
-                response_body.extend(message.get("body", b"")[:65536])
+            kind = message["type"]
+            if kind == "http.response.body":
+                # Capped: a long stream's events cannot grow one entry without end.
+                chunk = message.get("body", b"")
+                sizes[1] += len(chunk)
+                if len(response_body) < BODY_LIMIT:
+                    response_body.extend(chunk[: BODY_LIMIT - len(response_body)])
                 if not message.get("more_body", False):
                     record()  # before the client can see the end of the response
+            elif kind == "http.response.start":
+                status = message["status"]
+                if status in BODILESS or head_only:
+                    record()  # the client sees the whole response with its head
             await send(message)
 
         try:
             await self.app(scope, receiving, sending)
+        except Exception as exc:
+            if self.answer_errors:
+                _log_bug(scope, exc)
+                if not status:  # nothing reached the client yet: a 500 can still answer
+                    await _server_error(scope, receive, sending)
+                    return
+            record("".join(traceback.format_exception_only(exc)).strip())
+            raise
         except BaseException as exc:
             record("".join(traceback.format_exception_only(exc)).strip())
             raise
         finally:
             record()
+
+    async def _answered(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The app's answer, not recorded; a bug a JSON 500 while no response has started."""
+        started = False
+
+        async def sending(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        except Exception as exc:
+            _log_bug(scope, exc)
+            if started:
+                raise
+            await _server_error(scope, receive, send)
+
+
+#: What a client sees of a bug in the mock; the log and the journal entry say more.
+SERVER_ERROR = "Internal server error in the mock (see its log)"
+
+
+def _log_bug(scope: Scope, exc: Exception) -> None:
+    logger.error("internal error on %s %s", scope.get("method"), scope.get("path"), exc_info=exc)
+    facts(scope).error = "".join(traceback.format_exception(exc, limit=-3)).strip()
+
+
+async def _server_error(scope: Scope, receive: Receive, send: Send) -> None:
+    response = JSONResponse(error_envelope(SERVER_ERROR, 500), status_code=500)
+    await response(scope, receive, send)
 
 
 def _entry(
@@ -118,20 +197,21 @@ def _entry(
     times: tuple[float, float],
     status: int,
     error: str | None,
-    bodies: tuple[bytes, bytes],
+    bodies: tuple[RawBody, RawBody],
 ) -> Entry:
     notes = facts(scope)
     (started, clock), (body, response) = times, bodies
+    query = scope.get("query_string", b"")
     return Entry(
         number=number,
         started_at=started,
         method=scope["method"],
         path=mask_text(scope["path"]),
-        query=clip(scope.get("query_string", b""), QUERY_LIMIT, "latin-1"),
+        query=clip(query, QUERY_LIMIT, "latin-1") if query else "",
         headers=_headers(scope),
-        body=clip(body),
+        body=body,
         status=0 if notes.dropped else status,
-        response_body=clip(response),
+        response_body=response,
         duration_ms=round((time.perf_counter() - clock) * 1000, 3),
         deployment_id=notes.deployment_id,
         agent_name=notes.agent_name,
@@ -144,20 +224,36 @@ def _entry(
 
 
 def log_request(entry: Entry) -> None:
-    """``POST /ai/execution-contexts/7/execute 200 2.1 ms support-bot [rule 1 …]``, one line."""
+    """``POST /ai/execution-contexts/7/execute 200 2.1 ms support-bot [rule 1 …]``, one line.
+
+    The record carries the entry (``wacht_request``; :func:`request_fields` for a structured
+    log). It is handed to the logger's handlers directly: a request line has no caller worth
+    looking up on every request.
+    """
     level = logging.WARNING if entry.error else logging.INFO
     if not request_log.isEnabledFor(level):
         return
-    target = entry.path + (f"?{entry.query}" if entry.query else "")
+    target = f"{entry.path}?{entry.query}" if entry.query else entry.path
     status = str(entry.status) if entry.status else "dropped"
-    parts = [entry.method, target, status, f"{entry.duration_ms:.1f} ms"]
-    if entry.agent_name:
-        parts.append(entry.agent_name)
-    parts += [f"[{note}]" for note in (entry.script, entry.fault) if note]
-    parts += [f"({violation})" for violation in entry.violations]
-    if entry.error:
-        parts.append(f"error: {entry.error.splitlines()[-1]}")
-    fields = {
+    line = f"{entry.method} {target} {status} {entry.duration_ms:.1f} ms"
+    if entry.agent_name or entry.script or entry.fault or entry.violations or entry.error:
+        parts = [line]
+        if entry.agent_name:
+            parts.append(entry.agent_name)
+        parts += [f"[{note}]" for note in (entry.script, entry.fault) if note]
+        parts += [f"({violation})" for violation in entry.violations]
+        if entry.error:
+            parts.append(f"error: {entry.error.splitlines()[-1]}")
+        line = " ".join(parts)
+    record = request_log.makeRecord(
+        request_log.name, level, __file__, 0, line, (), None, extra={"wacht_request": entry}
+    )
+    request_log.handle(record)
+
+
+def request_fields(entry: Entry) -> dict[str, Any]:
+    """A request line's fields, for a structured log."""
+    return {
         "method": entry.method,
         "path": entry.path,
         "query": entry.query,
@@ -170,7 +266,6 @@ def log_request(entry: Entry) -> None:
         "violations": list(entry.violations),
         "error": entry.error,
     }
-    request_log.log(level, " ".join(parts), extra={"wacht_request": fields})
 
 
 def _headers(scope: Scope) -> dict[str, str]:

@@ -29,17 +29,14 @@ from typing import Any
 import uvicorn
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from wacht_mock.core.defaults import DEFAULT_HOST as DEFAULT_HOST
+from wacht_mock.core.defaults import DEFAULT_LIMIT_CONCURRENCY as DEFAULT_LIMIT_CONCURRENCY
+from wacht_mock.core.defaults import DEFAULT_PORT as DEFAULT_PORT
+from wacht_mock.core.defaults import DEFAULT_REQUEST_TIMEOUT as DEFAULT_REQUEST_TIMEOUT
 from wacht_mock.core.errors import ApiError, RequestTimeout
 
 STOP_GRACE_SECONDS = 1.0
-#: Seconds a client has to send its request head, and then its body.
-DEFAULT_REQUEST_TIMEOUT = 5.0
-#: Connections ``wacht-mock serve`` and ``proxy`` serve at once (under a 1,024-descriptor limit).
-DEFAULT_LIMIT_CONCURRENCY = 1000
 DISCONNECT_GRACE_SECONDS = 0.5
-#: Loopback only unless told otherwise: a mock is nobody's public server.
-DEFAULT_HOST = "127.0.0.1"
-DEFAULT_PORT = 8080
 #: uvicorn's HTTP protocol classes, by the parser they run on.
 PARSERS = {"HttpToolsProtocol": "httptools", "H11Protocol": "h11"}
 

@@ -1,9 +1,6 @@
-"""The ASGI application: routes, the one error handler, and a last-resort 500."""
+"""The ASGI application: routes, the one error handler; the recorder answers a last-resort 500."""
 
 from __future__ import annotations
-
-import logging
-import traceback
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -11,7 +8,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from wacht_mock.core.errors import ApiError, error_envelope
 from wacht_mock.core.recording import Recorder, facts
@@ -21,8 +18,6 @@ from wacht_mock.service.control import PREFIX, control_routes
 from wacht_mock.service.faults import FaultInjector
 from wacht_mock.service.mock import WachtMock
 from wacht_mock.service.routes import routes
-
-logger = logging.getLogger("wacht_mock")
 
 
 def create_app(config: MockConfig | WachtMock | None = None) -> Starlette:
@@ -36,10 +31,11 @@ def create_app(config: MockConfig | WachtMock | None = None) -> Starlette:
         ],
         middleware=[
             Middleware(EncodedSlashes),
-            Middleware(Recorder, journal=mock.journal, skip_prefix=PREFIX + "/"),
-            # Inside the recorder: a bug becomes a JSON 500 the journal records like any answer
-            # (with its traceback in the entry's error), instead of escaping past it.
-            Middleware(CatchAll),
+            # Also the one catch-all: a bug becomes a JSON 500 the journal records like any
+            # answer (with its traceback in the entry's error), instead of escaping past it.
+            Middleware(
+                Recorder, journal=mock.journal, skip_prefix=PREFIX + "/", answer_errors=True
+            ),
             Middleware(FaultInjector, plan=lambda: mock.faults),
         ],
         exception_handlers={ApiError: render_api_error, HTTPException: render_http_exception},
@@ -95,28 +91,3 @@ class EncodedSlashes:
         if raw_path and b"%2" in raw_path and routing_path(raw_path) != scope["path"]:
             scope = {**scope, "path": routing_path(raw_path)}
         await self.app(scope, receive, send)
-
-
-class CatchAll:
-    """Turns an unexpected exception into a JSON 500 in the envelope, and logs it."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        started = False
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, receive, tracking_send)
-        except Exception as exc:
-            logger.exception("internal error on %s %s", scope.get("method"), scope.get("path"))
-            facts(scope).error = "".join(traceback.format_exception(exc, limit=-3)).strip()
-            if started or scope["type"] != "http":
-                raise
-            response = error_response("Internal server error in the mock (see its log)", 500)
-            await response(scope, receive, send)

@@ -22,7 +22,13 @@ from wacht_mock.service.execution import CLIENT_CLOSED_REQUEST
 from wacht_mock.service.mock import WachtMock
 from wacht_mock.service.requests import ExecuteRequest, NewContext, Read
 from wacht_mock.service.streaming import EventStream
-from wacht_mock.service.views import context_json, execution_json, page_json, turn_json
+from wacht_mock.service.views import (
+    context_page_response,
+    context_response,
+    execution_json,
+    page_json,
+    turn_json,
+)
 
 COLLECTION = "/ai/execution-contexts"
 ITEM = COLLECTION + "/{context_id}"
@@ -80,7 +86,7 @@ async def contexts(request: Request) -> Response:
     mock = _mock(request)
     if request.method == "POST":
         new: NewContext = _read(request, mock.requests.create(await _body(request))).value
-        return JSONResponse(context_json(mock.store.create(tenant.deployment_id, new)))
+        return context_response(mock.store.create(tenant.deployment_id, new))
     params = _query(request, LIST_PARAMETERS)
     limit, offset = query.paging(params, mock.profile.max_limit)
     page = mock.store.list(
@@ -90,7 +96,7 @@ async def contexts(request: Request) -> Response:
         status=query.status(params, mock.profile),
         context_group=query.text(params, "context_group"),
     )
-    return JSONResponse(page_json(page, context_json))
+    return context_page_response(page)
 
 
 async def context(request: Request) -> Response:
@@ -102,8 +108,8 @@ async def context(request: Request) -> Response:
         return Response(status_code=204)
     if request.method == "PATCH":
         changes = _read(request, _mock(request).requests.update(await _body(request))).value
-        return JSONResponse(context_json(store.update(tenant.deployment_id, context_id, changes)))
-    return JSONResponse(context_json(store.get(tenant.deployment_id, context_id)))
+        return context_response(store.update(tenant.deployment_id, context_id, changes))
+    return context_response(store.get(tenant.deployment_id, context_id))
 
 
 async def execute(request: Request) -> Response:
@@ -124,7 +130,8 @@ async def execute(request: Request) -> Response:
         ).fault = f"scripted stream fault: {fault.mode} after {fault.after_events} events"
     if body.kind == "stream":
         return EventStream(execution, mock.executions)
-    await asyncio.sleep(reply.latency if reply else 0)
+    if reply is not None and reply.latency:  # no extra turn of the event loop for none
+        await asyncio.sleep(reply.latency)
     return JSONResponse(execution_json(execution))
 
 

@@ -16,18 +16,20 @@ import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from wacht_mock.contract.documents import PROFILES
 from wacht_mock.core.clock import FrozenClock, SystemClock
-from wacht_mock.core.journal import DEFAULT_JOURNAL_BYTES, DEFAULT_JOURNAL_SIZE
-from wacht_mock.core.server import (
+from wacht_mock.core.defaults import (
     DEFAULT_HOST,
     DEFAULT_LIMIT_CONCURRENCY,
     DEFAULT_PORT,
     DEFAULT_REQUEST_TIMEOUT,
 )
-from wacht_mock.service.config import MockConfig
+from wacht_mock.core.journal import DEFAULT_JOURNAL_BYTES, DEFAULT_JOURNAL_SIZE
+
+if TYPE_CHECKING:  # the settings are read by the pytest plugin of every session: no agents yet
+    from wacht_mock.service.config import MockConfig
 
 logger = logging.getLogger("wacht_mock.settings")
 ENV_PREFIX = "WACHT_MOCK_"
@@ -348,6 +350,8 @@ def _table(path: Path) -> dict[str, Any]:
 
 def mock_config(values: Mapping[str, Any]) -> MockConfig:
     """The :class:`MockConfig` that resolved settings describe."""
+    from wacht_mock.service.config import MockConfig
+
     fields = {s.config: values[s.name] for s in SETTINGS if s.config and s.name in values}
     if fields.get("fixtures") is not None:
         fields["fixtures"] = tuple(fields["fixtures"])

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import weakref
 from collections.abc import Callable
 from datetime import datetime
 from functools import lru_cache
 from typing import Any, TypeVar
+
+from starlette.responses import Response
 
 from wacht_mock.agents.blocks import block_json
 from wacht_mock.core.clock import rfc3339
@@ -41,6 +45,50 @@ def context_json(context: Context) -> dict[str, Any]:
         "completed_at": timestamp(context.completed_at) if context.completed_at else None,
         "execution_state": execution_state_json(context.execution_state),
     }
+
+
+#: JSON text exactly as Starlette's ``JSONResponse`` writes it.
+_encode = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
+#: Each live context's encoded JSON, by identity: a context is frozen and replaced on any change,
+#: so its text stays right while it lives, and goes with it.
+_encoded: dict[int, tuple[weakref.ref[Context], bytes]] = {}
+
+
+def context_bytes(context: Context) -> bytes:
+    """:func:`context_json` as UTF-8 JSON text, encoded once per context (lists and reads of an
+    unchanged context send the same bytes again)."""
+    key = id(context)
+    found = _encoded.get(key)
+    if found is not None and found[0]() is context:
+        return found[1]
+    encoded = _encode(context_json(context)).encode()
+    _encoded[key] = (weakref.ref(context, lambda gone: _forget(key, gone)), encoded)
+    return encoded
+
+
+def _forget(key: int, gone: weakref.ref[Context]) -> None:
+    found = _encoded.get(key)
+    if found is not None and found[0] is gone:
+        del _encoded[key]
+
+
+class JsonBytes(Response):
+    """A JSON response whose body is already encoded."""
+
+    media_type = "application/json"
+
+
+def context_response(context: Context) -> Response:
+    """An ``AiExecutionContext`` response."""
+    return JsonBytes(context_bytes(context))
+
+
+def context_page_response(page: Page[Context]) -> Response:
+    """A page of contexts: ``{data, has_more, limit, offset}``, from each one's encoded text."""
+    items = b",".join([context_bytes(context) for context in page.data])
+    more = b"true" if page.has_more else b"false"
+    tail = b'],"has_more":%s,"limit":%d,"offset":%d}' % (more, page.limit, page.offset)
+    return JsonBytes(b'{"data":[' + items + tail)
 
 
 def pending_json(pending: PendingInput) -> dict[str, Any]:

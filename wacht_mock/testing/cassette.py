@@ -14,11 +14,13 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from wacht_mock.core.cassette import DEFAULT_KEY_ALIAS
-from wacht_mock.proxy.recorder import FixtureRecorder
-from wacht_mock.proxy.server import KEY_VARIABLE, ContractProxy, ProxyThread
-from wacht_mock.testing.replay import MockReplay
+from wacht_mock.core.defaults import DEFAULT_KEY_ALIAS
+
+if TYPE_CHECKING:  # the proxy (httpx and all) loads when a cassette records, not with the plugin
+    from wacht_mock.proxy.server import ProxyThread
+    from wacht_mock.testing.replay import MockReplay
 
 RECORD_MODES = ("none", "new", "all")
 RECORDED_FILES = ("deployment.*.yaml", "agent.*.yaml")
@@ -83,6 +85,9 @@ class Cassette:
             for pattern in RECORDED_FILES:
                 for path in self.path.glob(pattern):
                     path.unlink()
+        from wacht_mock.proxy.recorder import FixtureRecorder
+        from wacht_mock.proxy.server import KEY_VARIABLE, ContractProxy, ProxyThread
+
         recorder = FixtureRecorder(
             self.path,
             upstream=self.upstream,

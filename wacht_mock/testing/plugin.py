@@ -44,20 +44,21 @@ import secrets
 import sys
 from collections.abc import Callable, Generator, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from starlette.applications import Starlette
 
-from wacht_mock.core.server import DEFAULT_HOST, ServerThread
-from wacht_mock.service.app import create_app
-from wacht_mock.service.config import MockConfig
-from wacht_mock.service.fixtures import FixtureError, locate
-from wacht_mock.service.mock import WachtMock
+from wacht_mock.core.defaults import DEFAULT_HOST
 from wacht_mock.service.settings import PYTEST_SETTINGS, Setting
 from wacht_mock.testing.cassette import RECORD_MODES, UPSTREAM_VARIABLE, Cassette, CassetteProblem
-from wacht_mock.testing.handle import ConnectionPool, InProcessHandle, MockHandle, config_with
-from wacht_mock.testing.replay import MockReplay
+
+if TYPE_CHECKING:  # the mock itself loads when a fixture is first asked for
+    from starlette.applications import Starlette
+
+    from wacht_mock.core.server import ServerThread
+    from wacht_mock.service.config import MockConfig
+    from wacht_mock.service.mock import WachtMock
+    from wacht_mock.testing.handle import ConnectionPool, MockHandle
 
 MARKER = "wacht_mock"
 MARKER_OPTIONS = frozenset(
@@ -137,6 +138,8 @@ def _setting(name: str) -> Setting:
 
 def _located(paths: Sequence[str | Path], bases: Sequence[Path]) -> tuple[Path, ...]:
     """Fixture paths found under ``bases`` (in order); one that is nowhere fails in one line."""
+    from wacht_mock.service.fixtures import FixtureError, locate
+
     try:
         return tuple(locate(path, bases) for path in paths)
     except FixtureError as exc:
@@ -173,6 +176,8 @@ def wacht_mock_config(
     wacht_mock_fixture_files: Sequence[str | Path],
 ) -> MockConfig:
     """The configuration each test starts from (the ini options, then these fixtures)."""
+    from wacht_mock.service.config import MockConfig
+
     fields = {
         setting.config: value
         for setting in PYTEST_SETTINGS
@@ -190,6 +195,9 @@ def wacht_mock_server(
     pytestconfig: pytest.Config, wacht_mock_host: str, wacht_mock_config: MockConfig
 ) -> Iterator[tuple[WachtMock, ServerThread]]:
     """One mock server for the whole session (per xdist worker), on a free port."""
+    from wacht_mock.core.server import ServerThread
+    from wacht_mock.service.app import create_app
+    from wacht_mock.service.mock import WachtMock
 
     mock = WachtMock(wacht_mock_config)
     with ServerThread(create_app(mock), host=wacht_mock_host, port=0) as server:
@@ -228,6 +236,7 @@ def _hold(config: pytest.Config, line: str) -> None:
 @pytest.fixture(scope="session")
 def wacht_mock_pool() -> Iterator[ConnectionPool]:
     """The connections the session's ``handle.client()`` clients share; closed at its end."""
+    from wacht_mock.testing.handle import ConnectionPool
 
     pool = ConnectionPool()
     yield pool
@@ -242,6 +251,9 @@ def wacht_mock(
     wacht_mock_pool: ConnectionPool,
 ) -> Iterator[MockHandle]:
     """The mock, reset for this test, with a fresh tenant (``api_key``)."""
+    from wacht_mock.service.fixtures import FixtureError
+    from wacht_mock.testing.handle import MockHandle, config_with
+    from wacht_mock.testing.replay import MockReplay
 
     mock, server = wacht_mock_server
     config, allow, cassette = _marked(request, wacht_mock_config)
@@ -277,6 +289,8 @@ def wacht_mock(
 @pytest.fixture(scope="session")
 def wacht_mock_inprocess_app(wacht_mock_config: MockConfig) -> tuple[WachtMock, Starlette]:
     """One mock and its ASGI app for the session's in-process tests (reset between tests)."""
+    from wacht_mock.service.app import create_app
+    from wacht_mock.service.mock import WachtMock
 
     mock = WachtMock(wacht_mock_config)
     return mock, create_app(mock)
@@ -289,6 +303,8 @@ def wacht_mock_inprocess(
     wacht_mock_config: MockConfig,
 ) -> MockHandle:
     """A mock with no socket: ``handle.app`` for ASGI, ``handle.async_client()`` for httpx."""
+    from wacht_mock.testing.handle import InProcessHandle
+
     config, allow, cassette = _marked(request, wacht_mock_config)
     if cassette is not None:
         raise pytest.UsageError(f"@pytest.mark.{MARKER}(cassette=...) needs the wacht_mock fixture")
@@ -299,6 +315,8 @@ def wacht_mock_inprocess(
 
 def _handle(make: Callable[[], MockHandle]) -> MockHandle:
     """A handle; a fixture file that does not load fails the test in one line."""
+    from wacht_mock.service.fixtures import FixtureError
+
     try:
         return make()
     except FixtureError as exc:
@@ -334,6 +352,8 @@ def _marked(
             )
         except (TypeError, ValueError) as exc:
             raise pytest.UsageError(f"@pytest.mark.{MARKER}: {exc}") from None
+    from wacht_mock.testing.handle import config_with
+
     return config_with(base, **options), (allow, unscripted), cassette
 
 
