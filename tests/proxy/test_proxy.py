@@ -18,7 +18,7 @@ import pytest
 from starlette.types import Receive, Scope, Send
 
 from tests.broken_servers import KEY, broken_app
-from tests.helpers import auth
+from tests.helpers import auth, compact_json
 from wacht_mock.contract.drift import DriftItem
 from wacht_mock.core.resources import data_dir
 from wacht_mock.core.server import ServerThread
@@ -253,6 +253,20 @@ def test_an_unreachable_upstream_is_a_502() -> None:
         response = httpx.get(server.url + COLLECTION, headers=auth())
     assert response.status_code == 502
     assert response.json()["errors"][0]["message"].startswith(f"Upstream {url} failed")
+
+
+def test_the_proxy_writes_its_errors_as_the_mock_writes_its_own(live_server: ServerThread) -> None:
+    mock_error = httpx.get(f"{live_server.url}{COLLECTION}/nope", headers=auth())
+    with ServerThread(broken_app("filter ignored")) as gone:
+        url = gone.url
+    with ProxyThread(ContractProxy(url)) as server:
+        proxy_error = httpx.get(server.url + COLLECTION, headers=auth())
+    events = stream_through(GatedStream(data='{"text": 5}'), fail_on_violation=True)
+    assert (mock_error.status_code, proxy_error.status_code) == (404, 502)
+    for answer in (mock_error, proxy_error):
+        assert answer.headers["content-type"] == "application/json"
+        assert answer.content == compact_json(answer.json())
+    assert events[-1].data.encode() == compact_json(json.loads(events[-1].data))
 
 
 def test_the_command_prints_the_drift_report_when_stopped(upstream: str) -> None:
