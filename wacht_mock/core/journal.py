@@ -146,11 +146,14 @@ class Journal:
         return iter(self.entries())
 
 
-def clip(data: bytes, limit: int = BODY_LIMIT, encoding: str = "utf-8") -> str:
+def clip(
+    data: bytes, limit: int = BODY_LIMIT, encoding: str = "utf-8", *, size: int | None = None
+) -> str:
     """The first ``limit`` bytes as text, key-shaped values masked; when there were more, a note
-    of how many."""
+    of how many (``size``, when ``data`` is only the start of what there was)."""
+    size = len(data) if size is None else size
     text = mask_text(data[:limit].decode(encoding, "replace"))
-    return text + (f"… ({len(data)} bytes)" if len(data) > limit else "")
+    return text + (f"… ({size} bytes)" if size > limit else "")
 
 
 def clip_headers(headers: list[tuple[str, str]]) -> dict[str, str]:

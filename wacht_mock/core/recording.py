@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from wacht_mock.core.journal import QUERY_LIMIT, Entry, Journal, clip, clip_headers
+from wacht_mock.core.journal import BODY_LIMIT, QUERY_LIMIT, Entry, Journal, clip, clip_headers
 from wacht_mock.core.masking import mask_header, mask_text
 
 #: One line per request, at INFO (WARNING for an error inside the server).
@@ -63,7 +63,7 @@ class Recorder:
             return
         scope[_FACTS] = Facts()
         started, clock = time.time(), time.perf_counter()
-        request_body, response_body = bytearray(), bytearray()
+        request_body, response_body = _Start(), _Start()
         status = 0
         recorded = False
 
@@ -77,17 +77,15 @@ class Recorder:
                     (started, clock),
                     status,
                     error,
-                    (bytes(request_body), bytes(response_body)),
+                    (request_body, response_body),
                 )
                 self.journal.record(entry)
                 log_request(entry)
 
         async def receiving() -> Message:
             message = await receive()
-            # Keep a little more than the journal shows (clip cuts it to BODY_LIMIT and says how
-            # long it was), never the whole of a large upload: the journal's memory is bounded.
-            if message["type"] == "http.request" and len(request_body) < 2 * 65536:
-                request_body.extend(message.get("body", b""))
+            if message["type"] == "http.request":
+                request_body.add(message.get("body", b""))
             return message
 
         async def sending(message: Message) -> None:
@@ -97,8 +95,7 @@ class Recorder:
                 if status in BODILESS or scope["method"] == "HEAD":
                     record()  # the client sees the whole response with its head
             elif message["type"] == "http.response.body":
-                # Each chunk capped: a long stream's events cannot grow one entry without end.
-                response_body.extend(message.get("body", b"")[:65536])
+                response_body.add(message.get("body", b""))
                 if not message.get("more_body", False):
                     record()  # before the client can see the end of the response
             await send(message)
@@ -112,13 +109,35 @@ class Recorder:
             record()
 
 
+class _Start:
+    """The start of a body as it passes, as much as an entry shows (`BODY_LIMIT`), and how long
+    the whole was.
+
+    Only the start is kept, never the rest: a large upload or a stream of any length costs
+    the recorder `BODY_LIMIT` bytes at most, and the entry still says the body's whole size.
+    """
+
+    def __init__(self) -> None:
+        self.kept = bytearray()
+        self.size = 0
+
+    def add(self, chunk: bytes) -> None:
+        self.size += len(chunk)
+        room = BODY_LIMIT - len(self.kept)
+        if room > 0:
+            self.kept += chunk[:room]
+
+    def clipped(self) -> str:
+        return clip(bytes(self.kept), size=self.size)
+
+
 def _entry(
     number: int,
     scope: Scope,
     times: tuple[float, float],
     status: int,
     error: str | None,
-    bodies: tuple[bytes, bytes],
+    bodies: tuple[_Start, _Start],
 ) -> Entry:
     notes = facts(scope)
     (started, clock), (body, response) = times, bodies
@@ -129,9 +148,9 @@ def _entry(
         path=mask_text(scope["path"]),
         query=clip(scope.get("query_string", b""), QUERY_LIMIT, "latin-1"),
         headers=_headers(scope),
-        body=clip(body),
+        body=body.clipped(),
         status=0 if notes.dropped else status,
-        response_body=clip(response),
+        response_body=response.clipped(),
         duration_ms=round((time.perf_counter() - clock) * 1000, 3),
         deployment_id=notes.deployment_id,
         agent_name=notes.agent_name,
