@@ -1,5 +1,6 @@
 """What many tests need: the test keys and their Authorization header, stream pacing, the
-mock's JSON, a `wacht-mock` command in a process of its own and the URL its startup line names."""
+mock's JSON, a `wacht-mock` command in a process of its own and the URL its startup line names,
+files saved as editors save them."""
 
 from __future__ import annotations
 
@@ -70,3 +71,12 @@ def started(process: subprocess.Popen[str]) -> Started:
         _, err = process.communicate(timeout=10)
         pytest.fail(f"no startup line: {line!r} {err or ''}")
     return Started(line, found.group(1))
+
+
+def save(path: Path, text: str, stamp: int) -> None:
+    """Write a file in one step, as editors save (a watcher never reads it half-written), with a
+    distinct mtime however fast the test runs."""
+    draft = path.with_suffix(".draft")
+    draft.write_text(text)
+    os.utime(draft, (stamp, stamp))
+    os.replace(draft, path)

@@ -19,7 +19,7 @@ JSON = {"content-type": "application/json"}
 ASK = {"message": "x"}
 
 
-async def test_an_entry_is_recorded_before_the_client_sees_the_response(mock: WachtMock) -> None:
+async def test_an_entry_holds_the_request_and_what_the_mock_answered(mock: WachtMock) -> None:
     transport = httpx.ASGITransport(app=create_app(mock))
     async with httpx.AsyncClient(transport=transport, base_url="http://m", headers=auth()) as c:
         await c.post("/ai/execution-contexts?x=1", json={"title": "Journal"})
