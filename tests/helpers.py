@@ -1,6 +1,6 @@
-"""What many tests need: the test keys and their Authorization header, stream pacing, the
-mock's JSON, a `wacht-mock` command in a process of its own and the URL its startup line names,
-files saved as editors save them."""
+"""What many tests need: the test keys and their Authorization header, the control token,
+stream pacing, the mock's JSON, a `wacht-mock` command in a process of its own and the URL its
+startup line names, files saved as editors save them."""
 
 from __future__ import annotations
 
@@ -16,6 +16,9 @@ import pytest
 
 KEY = "wk_test_alpha"
 OTHER_KEY = "wk_test_beta"
+#: The control API's token where a test turns it on, and the header that carries it.
+CONTROL_TOKEN = "s3cret"
+TOKEN = {"X-Wacht-Mock-Token": CONTROL_TOKEN}
 
 
 def auth(key: str = KEY) -> dict[str, str]:

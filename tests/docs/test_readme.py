@@ -48,7 +48,7 @@ def test_the_curl_walk_through_prints_what_the_readme_shows(
 def test_the_control_api_examples(tmp_path: Path) -> None:
     walk = blocks("bash", marker="$TOKEN")
     assert len(walk) == 2
-    app = create_app(MockConfig(control_token="s3cret"))
+    app = create_app(MockConfig(control_token="s3cret"))  # the token the README uses
     with ServerThread(app) as server:
         run_shell_blocks(walk, server.url, tmp_path)
         contexts = app.state.mock.store.contexts(deployment_id_for("wk_test_readme"))

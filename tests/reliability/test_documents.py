@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.helpers import save
+from tests.helpers import CONTROL_TOKEN, TOKEN, save
 from wacht_mock import MockConfig, WachtMock, create_app
 from wacht_mock.agents import InvalidScript
 from wacht_mock.agents.loader import load_agents_file
@@ -28,8 +28,6 @@ from wacht_mock.service.fixtures import FixtureError, read_fixture
 from wacht_mock.service.watch import FixtureWatcher
 
 from .support import envelope_message
-
-TOKEN = {"X-Wacht-Mock-Token": "s3cret"}
 
 
 def bomb_file(tmp_path: Path) -> Path:
@@ -171,7 +169,7 @@ def test_the_watch_thread_survives_a_bad_edit(tmp_path: Path) -> None:
 @pytest.mark.anyio
 @pytest.mark.parametrize("depth", [100, 500])
 async def test_deeply_nested_fixture_documents_are_400(depth: int) -> None:
-    app = create_app(MockConfig(control_token="s3cret"))
+    app = create_app(MockConfig(control_token=CONTROL_TOKEN))
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://m", headers=TOKEN) as c:
         response = await c.post("/_mock/fixtures", json=nested_args(depth))
