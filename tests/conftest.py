@@ -1,4 +1,5 @@
-"""Shared fixtures: an in-process client on a fresh app, and a real socket server.
+"""Shared fixtures: an in-process client on a fresh app (with the control API on, or not), and a
+real socket server.
 
 pytester's in-process runs drop the modules first imported during them; httpx caches httpcore's
 exception classes on first use, so httpcore must be imported before any such run, or later
@@ -17,7 +18,7 @@ import httpx
 import pytest
 import schemathesis  # noqa: F401  (imported before pytester's in-process runs; see above)
 
-from tests.helpers import auth
+from tests.helpers import CONTROL_TOKEN, auth
 from wacht_mock.core.clock import FrozenClock
 from wacht_mock.core.server import ServerThread
 from wacht_mock.service.app import create_app
@@ -37,6 +38,15 @@ async def client(mock: WachtMock) -> AsyncIterator[httpx.AsyncClient]:
         transport=transport, base_url="http://mock", headers=auth()
     ) as client:
         yield client
+
+
+@pytest.fixture
+async def control() -> AsyncIterator[httpx.AsyncClient]:
+    """An in-process client on a fresh app with the control API on (its token: `TOKEN`)."""
+    app = create_app(MockConfig(seed=1, control_token=CONTROL_TOKEN))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://m", headers=auth()) as c:
+        yield c
 
 
 @pytest.fixture(scope="module")

@@ -6,22 +6,26 @@ How it is built. One subpackage per part; a part imports its own modules or a lo
 never a sibling's (``lint-imports`` holds it to that, see ``[tool.importlinter]``)::
 
     4  cli/        wacht-mock serve | check | proxy: arguments in, exit status out
-    3  check/      schemathesis runs a contract    testing/   the pytest plugin and its handle
-    2  service/    the fake Wacht service          proxy/     a real server, watched
+    3  check/      schemathesis runs a contract    testing/   pytest plugin, handle, cassettes
+    2  service/    the fake Wacht service          proxy/     a real server, watched and recorded
     1  agents/     scripted replies                contract/  the OpenAPI documents, validation
-    0  core/       errors and their envelope, JSON and SSE framing, clock, ids, the journal and
-                   its recorder, the uvicorn server thread, text helpers
+    0  core/       the error type and its envelope, JSON and SSE framing, clock, ids, the journal
+                   and its recorder, masking, bounded documents, the recorded-fixture shape, wire
+                   values, the uvicorn server thread, text helpers
 
 The path of one request through the service (``service/``), each step raising the one error
-type, :class:`~wacht_mock.core.errors.ApiError`, rendered once at the edge (``service/app.py``)::
+type, :class:`~wacht_mock.core.errors.ApiError`, rendered once at the edge (its ``response()``,
+from the handler in ``service/app.py``; the proxy's own errors likewise)::
 
-    Recorder (core/recording)           every request and answer into the journal; a bug
+    EncodedSlashes (service/app)        routes on the path as sent: an encoded slash stays
+      Recorder (core/recording)         every request and answer into the journal; a bug
                                         becomes a JSON 500 it records, never a traceback
-      routes (service/routes)           auth: the key's tenant (service/auth)
-        RequestReader                   the body, held to the profile's contract (contract/)
-        Store                           contexts and their conversations (service/store)
-        ExecutionService                the agent engine's reply (agents/), runs that wait
-        views | EventStream             JSON, or Server-Sent Events (core/sse)
+        FaultInjector (service/faults)  an injected fault answers instead, when one is due
+          routes (service/routes)       auth: the key's tenant (service/auth)
+            RequestReader               the body, held to the profile's contract (contract/)
+            Store                       contexts and their conversations (service/store)
+            ExecutionService            the agent engine's reply (agents/), runs that wait
+            views | EventStream         JSON, or Server-Sent Events (core/sse)
       Facts (core/recording)            what a handler learned, for the journal entry
 
 ``import wacht_mock`` loads nothing but this module: each name is imported from its part when

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.helpers import auth
+from tests.helpers import Started, auth, started, wacht_mock_process
 from wacht_mock import __version__
 from wacht_mock.cli.main import main
 
@@ -37,27 +37,18 @@ def test_a_bad_key_in_keys_is_a_usage_error(capsys: pytest.CaptureFixture[str]) 
 
 
 @pytest.fixture
-def served() -> Iterator[tuple[subprocess.Popen[str], str]]:
-    with subprocess.Popen(
-        [sys.executable, "-m", "wacht_mock", "serve", "--port", "0", "--keys", "wk_test_alpha"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    ) as process:
-        assert process.stdout is not None
-        line = process.stdout.readline()
-        yield process, line
+def served() -> Iterator[tuple[subprocess.Popen[str], Started]]:
+    with wacht_mock_process("serve", "--port", "0", "--keys", "wk_test_alpha") as process:
+        yield process, started(process)
         if process.poll() is None:
             process.kill()
 
 
 def test_serve_prints_where_it_listens_and_stops_on_ctrl_c(
-    served: tuple[subprocess.Popen[str], str],
+    served: tuple[subprocess.Popen[str], Started],
 ) -> None:
-    process, line = served
+    process, (line, url) = served
     assert line.startswith(f"wacht-mock {__version__} listening on http://127.0.0.1:")
-    url = line.split()[4]
     assert line.rstrip().endswith("(profile guide; httptools + uvloop; Ctrl-C to stop)")
     assert httpx.get(f"{url}/ai/execution-contexts", headers=auth()).status_code == 200
     assert httpx.get(f"{url}/ai/execution-contexts", headers=auth("wk_test_x")).status_code == 401
@@ -68,7 +59,7 @@ def test_serve_prints_where_it_listens_and_stops_on_ctrl_c(
     assert "Traceback" not in err
 
 
-def test_serve_stops_on_sigterm(served: tuple[subprocess.Popen[str], str]) -> None:
+def test_serve_stops_on_sigterm(served: tuple[subprocess.Popen[str], Started]) -> None:
     process, _ = served
     process.terminate()
     assert process.wait(timeout=10) == 0
@@ -84,9 +75,7 @@ def test_without_httptools_and_uvloop_serve_falls_back_to_h11_and_asyncio() -> N
         text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     ) as process:
-        assert process.stdout is not None
-        line = process.stdout.readline()
-        url = line.split()[4]
+        line, url = started(process)
         assert line.rstrip().endswith("; h11 + asyncio; Ctrl-C to stop)")
         assert httpx.get(f"{url}/ai/execution-contexts", headers=auth()).status_code == 200
         process.terminate()

@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.helpers import auth
+from tests.helpers import auth, started, wacht_mock_process
 from wacht_mock.cli.main import main
 
 
@@ -27,27 +27,15 @@ def serving(
 ) -> Iterator[tuple[subprocess.Popen[str], str]]:
     """``wacht-mock serve ARGS`` in a process of its own; yields it and its URL."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith("WACHT_MOCK_")}
-    command = [sys.executable, "-m", "wacht_mock", "serve", *args]
-    with subprocess.Popen(
-        command,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=cwd,
-        env={**environment, "PYTHONUNBUFFERED": "1", **(env or {})},
-    ) as process:
+    with wacht_mock_process("serve", *args, cwd=cwd, env={**environment, **(env or {})}) as process:
         assert process.stdout is not None
-        line = process.stdout.readline()
-        if "listening on" not in line:
-            process.kill()
-            _, err = process.communicate(timeout=10)
-            pytest.fail(f"serve did not start: {line!r} {err!r}")
+        line, url = started(process)
         head = [line, process.stdout.readline()]  # the line of what was loaded
         if "--state" in args:
             head.append(process.stdout.readline())
         process.head = "".join(head)  # type: ignore[attr-defined]
         try:
-            yield process, line.split()[4]
+            yield process, url
         finally:
             if process.poll() is None:
                 process.kill()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import httpx
 import pytest
 from starlette.types import Message, Receive, Scope, Send
@@ -10,11 +12,14 @@ from tests.helpers import KEY, auth
 from wacht_mock import MockConfig, WachtMock, create_app
 from wacht_mock.core.journal import Entry, Journal, RawBody, mask_key
 from wacht_mock.core.recording import Recorder
+from wacht_mock.core.server import ServerThread
 
 pytestmark = pytest.mark.anyio
+JSON = {"content-type": "application/json"}
+ASK = {"message": "x"}
 
 
-async def test_an_entry_is_recorded_before_the_client_sees_the_response(mock: WachtMock) -> None:
+async def test_an_entry_holds_the_request_and_what_the_mock_answered(mock: WachtMock) -> None:
     transport = httpx.ASGITransport(app=create_app(mock))
     async with httpx.AsyncClient(transport=transport, base_url="http://m", headers=auth()) as c:
         await c.post("/ai/execution-contexts?x=1", json={"title": "Journal"})
@@ -93,6 +98,27 @@ async def test_headers_and_query_strings_are_clipped(mock: WachtMock) -> None:
     assert entry.headers["…"].endswith("more headers not kept")
     assert entry.headers["authorization"].startswith("Bearer wk_test_…")
     assert entry.size < 20_000
+
+
+def test_large_bodies_are_clipped_with_their_whole_length_noted(mock: WachtMock) -> None:
+    mock.engine.agent("bot").reply("word " * 60_000)
+    upload = json.dumps({"title": "x" * 300_000}).encode()
+    with ServerThread(create_app(mock)) as server, httpx.Client(base_url=server.url) as client:
+        client.post("/ai/execution-contexts", content=upload, headers={**auth(), **JSON})
+        context = client.post("/ai/execution-contexts", json={"title": "t"}, headers=auth())
+        execute = f"/ai/execution-contexts/{context.json()['id']}/execute"
+        answers = [
+            client.post(
+                execute, json={"agent_name": "bot", "execution_type": {kind: ASK}}, headers=auth()
+            )
+            for kind in ("new_message", "stream")
+        ]
+    assert [answer.status_code for answer in answers] == [200, 200]
+    uploaded, _, whole, streamed = mock.journal.entries()
+    assert uploaded.body.endswith(f"… ({len(upload)} bytes)")
+    assert whole.response_body.endswith(f"… ({len(answers[0].content)} bytes)")
+    assert streamed.response_body.endswith(f"… ({len(answers[1].content)} bytes)")
+    assert max(entry.size for entry in mock.journal.entries()) < 40_000
 
 
 def test_the_journal_size_is_configurable() -> None:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.helpers import started, wacht_mock_process
 from wacht_mock import ApiError, MockConfig, WachtMock, create_app
 from wacht_mock.agents import RenderedReply
 from wacht_mock.core.server import ServerThread
@@ -48,7 +48,7 @@ def test_the_curl_walk_through_prints_what_the_readme_shows(
 def test_the_control_api_examples(tmp_path: Path) -> None:
     walk = blocks("bash", marker="$TOKEN")
     assert len(walk) == 2
-    app = create_app(MockConfig(control_token="s3cret"))
+    app = create_app(MockConfig(control_token="s3cret"))  # the token the README uses
     with ServerThread(app) as server:
         run_shell_blocks(walk, server.url, tmp_path)
         contexts = app.state.mock.store.contexts(deployment_id_for("wk_test_readme"))
@@ -75,12 +75,8 @@ def test_the_pytest_examples_pass_unchanged_in_a_fresh_project(
 def test_the_request_log_shows_each_request_of_the_walk_through(tmp_path: Path) -> None:
     walk = [b for b in blocks("bash", marker="$WACHT") if "$TOKEN" not in b.code]
     requests = sum(block.code.count("curl ") for block in walk)
-    command = [sys.executable, "-m", "wacht_mock", "serve", "--port", "0", "--seed", "1"]
-    with subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path
-    ) as process:
-        assert process.stdout is not None
-        url = process.stdout.readline().split()[4]
+    with wacht_mock_process("serve", "--port", "0", "--seed", "1", cwd=tmp_path) as process:
+        url = started(process).url
         try:
             run_shell_blocks(walk, url, tmp_path)
         finally:

@@ -10,8 +10,6 @@ from wacht_mock.service.app import create_app
 from wacht_mock.service.config import MockConfig
 from wacht_mock.service.mock import WachtMock
 
-pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
-
 
 def test_the_cassette_example_records_then_replays(pytester: pytest.Pytester) -> None:
     (example,) = blocks("python", marker="cassette=")

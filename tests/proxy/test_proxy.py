@@ -4,11 +4,8 @@ they come, and a drifting upstream reported (or refused with a 502)."""
 from __future__ import annotations
 
 import json
-import os
-import re
 import signal
 import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 
@@ -18,7 +15,7 @@ import pytest
 from starlette.types import Receive, Scope, Send
 
 from tests.broken_servers import KEY, broken_app
-from tests.helpers import auth
+from tests.helpers import auth, compact_json, started, wacht_mock_process
 from wacht_mock.contract.drift import DriftItem
 from wacht_mock.core.resources import data_dir
 from wacht_mock.core.server import ServerThread
@@ -26,31 +23,15 @@ from wacht_mock.core.sse import SseEvent, read_events
 from wacht_mock.proxy.server import ContractProxy, ProxyThread
 
 COLLECTION = "/ai/execution-contexts"
-LISTENING = re.compile(r"listening on (http://\S+)")
-
-
-def started(process: subprocess.Popen[str]) -> str:
-    """The URL from a server's startup line."""
-    assert process.stdout is not None
-    line = process.stdout.readline()
-    found = LISTENING.search(line)
-    assert found, f"no startup line: {line!r}"
-    return found.group(1).rstrip(",")
 
 
 @pytest.fixture(scope="module")
 def upstream() -> Iterator[str]:
     """A second mock, in a process of its own, with the example agent scripts."""
     fixtures = str(data_dir("fixtures") / "agents.yaml")
-    command = [sys.executable, "-m", "wacht_mock", "serve", "--port", "0", "--seed", "5"]
-    with subprocess.Popen(
-        [*command, "--fixtures", fixtures],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    ) as process:
-        yield started(process)
+    command = ("serve", "--port", "0", "--seed", "5", "--fixtures", fixtures)
+    with wacht_mock_process(*command, stderr=subprocess.DEVNULL) as process:
+        yield started(process).url
         process.terminate()
         process.wait(timeout=10)
 
@@ -255,16 +236,23 @@ def test_an_unreachable_upstream_is_a_502() -> None:
     assert response.json()["errors"][0]["message"].startswith(f"Upstream {url} failed")
 
 
+def test_the_proxy_writes_its_errors_as_the_mock_writes_its_own(live_server: ServerThread) -> None:
+    mock_error = httpx.get(f"{live_server.url}{COLLECTION}/nope", headers=auth())
+    with ServerThread(broken_app("filter ignored")) as gone:
+        url = gone.url
+    with ProxyThread(ContractProxy(url)) as server:
+        proxy_error = httpx.get(server.url + COLLECTION, headers=auth())
+    events = stream_through(GatedStream(data='{"text": 5}'), fail_on_violation=True)
+    assert (mock_error.status_code, proxy_error.status_code) == (404, 502)
+    for answer in (mock_error, proxy_error):
+        assert answer.headers["content-type"] == "application/json"
+        assert answer.content == compact_json(answer.json())
+    assert events[-1].data.encode() == compact_json(json.loads(events[-1].data))
+
+
 def test_the_command_prints_the_drift_report_when_stopped(upstream: str) -> None:
-    command = [sys.executable, "-m", "wacht_mock", "proxy", "--upstream", upstream, "--port", "0"]
-    with subprocess.Popen(
-        command,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    ) as process:
-        url = started(process)
+    with wacht_mock_process("proxy", "--upstream", upstream, "--port", "0") as process:
+        url = started(process).url
         assert call(url, "GET", COLLECTION, params={"limit": 0}).status_code == 400
         process.send_signal(signal.SIGTERM)
         out, err = process.communicate(timeout=10)

@@ -4,11 +4,8 @@ DIR`` answering the same requests."""
 
 from __future__ import annotations
 
-import os
-import re
 import signal
 import subprocess
-import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,28 +13,18 @@ from pathlib import Path
 import httpx
 import yaml
 
+from tests.helpers import started, wacht_mock_process
 from tests.proxy.test_recording import SECRET, UPSTREAM_SCRIPTS, execute, session, without_ids
 from wacht_mock.core.cassette import DEFAULT_KEY_ALIAS
-
-LISTENING = re.compile(r"listening on (http://[^\s,]+)")
 
 
 @contextmanager
 def running(*arguments: str) -> Iterator[tuple[str, subprocess.Popen[str]]]:
-    """A ``python -m wacht_mock`` process and the URL from its startup line."""
-    with subprocess.Popen(
-        [sys.executable, "-m", "wacht_mock", *arguments, "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    ) as process:
-        assert process.stdout is not None
-        line = process.stdout.readline()
-        found = LISTENING.search(line)
-        assert found, f"no startup line: {line!r} {process.stderr.read() if process.stderr else ''}"
+    """A `python -m wacht_mock` process and the URL from its startup line."""
+    with wacht_mock_process(*arguments, "--port", "0") as process:
+        url = started(process).url
         try:
-            yield found.group(1), process
+            yield url, process
         finally:
             process.send_signal(signal.SIGTERM)
             process.wait(timeout=20)

@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.helpers import CONTROL_TOKEN, TOKEN, save
 from wacht_mock import MockConfig, WachtMock, create_app
 from wacht_mock.agents import InvalidScript
 from wacht_mock.agents.loader import load_agents_file
@@ -27,8 +28,6 @@ from wacht_mock.service.fixtures import FixtureError, read_fixture
 from wacht_mock.service.watch import FixtureWatcher
 
 from .support import envelope_message
-
-TOKEN = {"X-Wacht-Mock-Token": "s3cret"}
 
 
 def bomb_file(tmp_path: Path) -> Path:
@@ -139,14 +138,6 @@ def test_serve_exits_2_with_one_line(tmp_path: Path, make: Any) -> None:
     assert line.startswith(f"wacht-mock: error: {path}: "), line
 
 
-def replace(path: Path, text: str, stamp: int) -> None:
-    """Edit a file in one step (as editors save), so the watcher never reads it half-written."""
-    draft = path.with_suffix(".draft")
-    draft.write_text(text)
-    os.utime(draft, (stamp, stamp))
-    os.replace(draft, path)
-
-
 def test_the_watch_thread_survives_a_bad_edit(tmp_path: Path) -> None:
     path = tmp_path / "bots.yaml"
     path.write_text("agents: {bot: {reply: first}}\n")
@@ -163,11 +154,11 @@ def test_the_watch_thread_survives_a_bad_edit(tmp_path: Path) -> None:
     try:
         edits = [nested_yaml(tmp_path).read_text(), bomb_file(tmp_path).read_text()]
         for stamp, text in enumerate(edits):
-            replace(path, text, 1_000 + stamp)
+            save(path, text, 1_000 + stamp)
             deadline = time.monotonic() + 10
             while sum("not reloaded" in s for s in said) <= stamp and time.monotonic() < deadline:
                 time.sleep(0.01)
-        replace(path, "agents: {bot: {reply: second}}\n", 2_000)
+        save(path, "agents: {bot: {reply: second}}\n", 2_000)
         assert reloaded.wait(10), said
     finally:
         watcher.stop()
@@ -178,7 +169,7 @@ def test_the_watch_thread_survives_a_bad_edit(tmp_path: Path) -> None:
 @pytest.mark.anyio
 @pytest.mark.parametrize("depth", [100, 500])
 async def test_deeply_nested_fixture_documents_are_400(depth: int) -> None:
-    app = create_app(MockConfig(control_token="s3cret"))
+    app = create_app(MockConfig(control_token=CONTROL_TOKEN))
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://m", headers=TOKEN) as c:
         response = await c.post("/_mock/fixtures", json=nested_args(depth))

@@ -12,12 +12,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.helpers import KEY, auth
+from tests.helpers import CONTROL_TOKEN, KEY, TOKEN, auth
 from wacht_mock import MockConfig, WachtMock, create_app
 from wacht_mock.service.watch import FixtureWatcher
 
 pytestmark = pytest.mark.anyio
-TOKEN = {"X-Wacht-Mock-Token": "s3cret"}
 COLLECTION = "/ai/execution-contexts"
 START = f"""
 deployments:
@@ -51,7 +50,7 @@ async def test_reset_restores_the_start_state_whatever_the_disk_says(
 ) -> None:
     path = tmp_path / "start.yaml"
     path.write_text(START)
-    app = create_app(MockConfig(seed=1, control_token="s3cret", fixtures=[path]))
+    app = create_app(MockConfig(seed=1, control_token=CONTROL_TOKEN, fixtures=[path]))
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://m", headers=auth()) as c:
         await c.post(COLLECTION, json={"title": "Added by a test"})

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.helpers import KEY
+from tests.helpers import KEY, started, wacht_mock_process
 from wacht_mock import MockConfig, WachtMock, create_app
 from wacht_mock.cli.main import build_parser
 from wacht_mock.core.server import DEFAULT_REQUEST_TIMEOUT, ServerThread
@@ -207,14 +207,8 @@ def test_the_command_line_takes_both_bounds() -> None:
 
 
 def test_serve_applies_the_request_timeout() -> None:
-    command = [sys.executable, "-m", "wacht_mock", "serve", "--port", "0"]
-    with subprocess.Popen(
-        [*command, "--request-timeout", str(TIMEOUT)],
-        stdout=subprocess.PIPE,
-        text=True,
-    ) as process:
-        assert process.stdout is not None
-        url = process.stdout.readline().split("listening on ")[1].split()[0]
+    with wacht_mock_process("serve", "--port", "0", "--request-timeout", str(TIMEOUT)) as process:
+        url = started(process).url
         try:
             with _connect(int(url.rsplit(":", 1)[1])) as connection:
                 assert _closed_within(connection, TIMEOUT + MARGIN) < TIMEOUT + MARGIN

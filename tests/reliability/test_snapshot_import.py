@@ -17,14 +17,13 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.helpers import auth
+from tests.helpers import CONTROL_TOKEN, TOKEN, auth
 from wacht_mock import MockConfig, create_app
 from wacht_mock.core.server import ServerThread
 
 from .support import envelope_message
 
 pytestmark = pytest.mark.anyio
-TOKEN = {"X-Wacht-Mock-Token": "s3cret"}
 COLLECTION = "/ai/execution-contexts"
 EXECUTE = {"agent_name": "bot", "execution_type": {"new_message": {"message": "hello"}}}
 
@@ -33,7 +32,7 @@ Change = Callable[[dict[str, Any]], None]
 
 @pytest.fixture
 async def control() -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(MockConfig(seed=1, control_token="s3cret"))
+    app = create_app(MockConfig(seed=1, control_token=CONTROL_TOKEN))
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://m", headers=auth()) as c:
         first = (await c.post(COLLECTION, json={"title": "Snap", "context_group": "g"})).json()
@@ -228,7 +227,7 @@ def _large_snapshot(contexts: int) -> bytes:
 
 def test_a_large_import_does_not_stop_the_server() -> None:
     body = _large_snapshot(8_000)  # about 21 MB
-    app = create_app(MockConfig(seed=1, control_token="s3cret"))
+    app = create_app(MockConfig(seed=1, control_token=CONTROL_TOKEN))
     with ServerThread(app) as server, httpx.Client(base_url=server.url, headers=TOKEN) as client:
         done = threading.Event()
         result: dict[str, Any] = {}

@@ -8,17 +8,14 @@ shutdown every stream in flight logged a ``CancelledError`` traceback.
 
 from __future__ import annotations
 
-import os
 import signal
 import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
 
-from tests.helpers import KEY, auth
+from tests.helpers import KEY, auth, started, wacht_mock_process
 from wacht_mock import ServerThread, WachtMock, create_app
 
 from .support import stream_body
@@ -110,26 +107,8 @@ def test_stopping_with_streams_in_flight_is_quiet(tmp_path: Path) -> None:
     fixture.write_text(
         f"agents:\n  slow: {{reply: {{text: '{SLOW_WORDS}', chunking: word, chunk_delay: 0.1}}}}\n"
     )
-    command = [
-        sys.executable,
-        "-m",
-        "wacht_mock",
-        "serve",
-        "--port",
-        "0",
-        "--fixtures",
-        str(fixture),
-    ]
-    with subprocess.Popen(
-        command,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    ) as process:
-        assert process.stdout is not None
-        line = process.stdout.readline()
-        url = line.split("listening on ")[1].split()[0]
+    with wacht_mock_process("serve", "--port", "0", "--fixtures", str(fixture)) as process:
+        url = started(process).url
         port = int(url.rsplit(":", 1)[1])
         with httpx.Client(base_url=url, headers=auth(), timeout=10) as client:
             context = client.post("/ai/execution-contexts", json={"title": "Stop"}).json()

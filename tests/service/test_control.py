@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.helpers import auth
+from tests.helpers import CONTROL_TOKEN, TOKEN
 from wacht_mock import MockConfig, WachtMock, create_app
 
 pytestmark = pytest.mark.anyio
-TOKEN = {"X-Wacht-Mock-Token": "s3cret"}
-
-
-@pytest.fixture
-async def control() -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(MockConfig(seed=1, control_token="s3cret"))
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://m", headers=auth()) as c:
-        yield c
 
 
 async def seed_conversation(client: httpx.AsyncClient) -> str:
@@ -177,7 +167,7 @@ async def test_a_fixture_document_with_a_bad_key_loads_nothing(control: httpx.As
     assert not mock.engine.agent("bot").is_scripted
 
 
-@pytest.mark.parametrize("token", ["s3cret", None])
+@pytest.mark.parametrize("token", [CONTROL_TOKEN, None])
 async def test_health_and_contract_need_no_token_and_are_always_on(token: str | None) -> None:
     app = create_app(MockConfig(control_token=token))
     transport = httpx.ASGITransport(app=app)

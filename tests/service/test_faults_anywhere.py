@@ -7,7 +7,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.helpers import auth
+from tests.helpers import auth, compact_json
 from wacht_mock import MockConfig, ServerThread, WachtMock, create_app
 from wacht_mock.service.faults import FaultRule, operation_of, parse_rules
 
@@ -48,6 +48,17 @@ def test_a_429_fault_sends_retry_after_in_the_envelope(tmp_path: Path) -> None:
     assert response.status_code == 429
     assert response.headers["retry-after"] == "3"
     assert response.json() == {"errors": [{"message": "Too Many Requests", "code": 429}]}
+
+
+def test_a_fault_is_written_as_the_mock_writes_its_other_errors(tmp_path: Path) -> None:
+    mock = mock_with(tmp_path, "faults:\n  - {operation: list, status: 503, message: Überlastet}\n")
+    with ServerThread(create_app(mock)) as server, httpx.Client(base_url=server.url) as client:
+        fault = client.get("/ai/execution-contexts", headers=auth())
+        missing = client.get("/ai/execution-contexts/nope", headers=auth())
+    assert fault.json() == {"errors": [{"message": "Überlastet", "code": 503}]}
+    for answer in (fault, missing):
+        assert answer.headers["content-type"] == "application/json"
+        assert answer.content == compact_json(answer.json())
 
 
 def execute_codes(mock: WachtMock, calls: int = 30) -> list[int]:

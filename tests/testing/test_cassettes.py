@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,8 +14,6 @@ from wacht_mock.core.server import ServerThread
 from wacht_mock.service.app import create_app
 from wacht_mock.service.config import MockConfig
 from wacht_mock.service.mock import WachtMock
-
-pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 
 SUITE = """
 import pytest
@@ -74,6 +74,27 @@ def test_record_new_then_replay_with_the_upstream_stopped(
     run(suite, "--wacht-record=none").assert_outcomes(passed=1)
     run(suite).assert_outcomes(passed=1)  # replay is the default
     run(suite, "--wacht-record=new").assert_outcomes(passed=1)  # recorded: replayed
+
+
+@pytest.mark.parametrize("mode", ["all", "new", "none"])
+def test_a_cassette_test_leaves_no_connection_open(
+    suite: pytest.Pytester, upstream: ServerThread, mode: str
+) -> None:
+    run(suite, "--wacht-record=new", f"--wacht-upstream={upstream.url}").assert_outcomes(passed=1)
+    if mode == "new":  # a cassette that lacks the request: capture on miss
+        suite.makepyfile(test_user=SUITE.replace("MESSAGE", repr("refund now?")))
+    strict = (
+        "-W",
+        "error::ResourceWarning",
+        "-W",
+        "error::pytest.PytestUnraisableExceptionWarning",
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        result = run(suite, f"--wacht-record={mode}", f"--wacht-upstream={upstream.url}", *strict)
+        gc.collect()
+    result.assert_outcomes(passed=1)
+    assert [str(w.message) for w in caught if w.category is ResourceWarning] == []
 
 
 def test_the_upstream_can_come_from_the_environment(

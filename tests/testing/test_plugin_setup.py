@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
-
 BOTS = "agents:\n  support-bot:\n    reply: from {where}\n"
 USES_BOTS = """
 import pytest

@@ -8,8 +8,11 @@ the execution service) and rendered once, at the edge, into the documented envel
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
+
+from starlette.responses import Response
 
 
 class ApiError(Exception):
@@ -40,6 +43,17 @@ class ApiError(Exception):
     def envelope(self) -> dict[str, Any]:
         """The documented error body."""
         return error_envelope(self.message, self.status)
+
+    def body(self) -> str:
+        """The envelope as JSON text, written as every part of the mock writes it (compact,
+        Unicode as is): a response's body, or a stream's `error` event's data."""
+        return json.dumps(self.envelope(), ensure_ascii=False, separators=(",", ":"))
+
+    def response(self) -> Response:
+        """The error as an HTTP response: its status, its headers, the envelope as JSON."""
+        return Response(
+            self.body(), self.status, headers=self.headers, media_type="application/json"
+        )
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.status}, {self.message!r})"

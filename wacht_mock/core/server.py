@@ -18,7 +18,6 @@ import argparse
 import asyncio
 import contextlib
 import errno
-import json
 import logging
 import socket
 import threading
@@ -256,7 +255,7 @@ def timed_protocol(base: type[asyncio.Protocol], seconds: float) -> type[asyncio
 
 
 def _raw_response(error: ApiError) -> bytes:
-    body = json.dumps(error.envelope()).encode()
+    body = error.body().encode()
     head = (
         f"HTTP/1.1 {error.status} {HTTPStatus(error.status).phrase}\r\n"
         "content-type: application/json\r\n"

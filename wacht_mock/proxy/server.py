@@ -16,7 +16,6 @@ the error envelope instead (or, once a stream has started, as a final ``error`` 
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -31,7 +30,7 @@ from wacht_mock.contract.drift import DriftReport
 from wacht_mock.contract.responses import ResponseCheck
 from wacht_mock.contract.validation import ContractValidator
 from wacht_mock.contract.violations import Violation
-from wacht_mock.core.errors import ApiError, BadRequest, RequestTimeout
+from wacht_mock.core.errors import ApiError, BadRequest
 from wacht_mock.core.journal import DEFAULT_JOURNAL_SIZE, Journal
 from wacht_mock.core.masking import mask_text
 from wacht_mock.core.recording import Recorder, facts
@@ -184,11 +183,7 @@ class Exchange:
         except ApiError as exc:
             if self.started:
                 raise
-            body = json.dumps(exc.envelope()).encode()
-            headers = [("content-type", "application/json")]
-            close = [(b"connection", b"close")] if isinstance(exc, RequestTimeout) else []
-            await self._start(exc.status, headers, len(body), close)
-            await self.send({"type": "http.response.body", "body": body})
+            await exc.response()(self.scope, self.receive, self.send)
 
     async def _exchange(self) -> None:
         url = self._upstream_url()
@@ -338,8 +333,7 @@ class Exchange:
 
     async def _error_event(self, error: ApiError) -> None:
         """Once a stream has started, an error is its last event (the contract's ``error``)."""
-        data = json.dumps(error.envelope())
-        await self._more(b"\n" + SseEvent("error", data).encode())
+        await self._more(b"\n" + SseEvent("error", error.body()).encode())
         await self.send({"type": "http.response.body", "body": b"", "more_body": False})
 
     async def _start(
@@ -347,7 +341,6 @@ class Exchange:
         status: int,
         headers: Iterable[tuple[str, str]],
         length: int | None,
-        own: Sequence[tuple[bytes, bytes]] = (),
     ) -> None:
         kept = [
             (name.lower().encode("latin-1"), value.encode("latin-1"))
@@ -356,7 +349,6 @@ class Exchange:
         ]
         if length is not None:
             kept.append((b"content-length", str(length).encode()))
-        kept += own  # the proxy's own, not the upstream's (hop-by-hop ones included)
         self.started = True
         await self.send({"type": "http.response.start", "status": status, "headers": kept})
 

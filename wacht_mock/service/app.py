@@ -6,11 +6,11 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Mount
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from wacht_mock.core.errors import ApiError, error_envelope
+from wacht_mock.core.errors import ApiError
 from wacht_mock.core.recording import Recorder, facts
 from wacht_mock.core.wire import routing_path
 from wacht_mock.service.config import MockConfig
@@ -55,7 +55,7 @@ def _dashboard(mock: WachtMock) -> list[Mount]:
 
 
 def error_response(message: str, status: int, headers: dict[str, str] | None = None) -> Response:
-    return JSONResponse(error_envelope(message, status), status_code=status, headers=headers)
+    return ApiError(message, status=status, headers=headers).response()
 
 
 async def render_api_error(request: Request, exc: Exception) -> Response:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import fnmatch
-import json
 import random
 import threading
 from collections.abc import Callable, Iterable
@@ -31,7 +30,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from wacht_mock.core.errors import error_envelope
+from wacht_mock.core.errors import ApiError
 from wacht_mock.core.recording import facts
 from wacht_mock.core.wire import CONTROL_PREFIX
 from wacht_mock.service.auth import deployment_id_for, is_well_formed
@@ -262,7 +261,7 @@ def _deployment(headers: Iterable[tuple[bytes, bytes]]) -> str | None:
 async def _answer(send: Send, rule: FaultRule) -> None:
     assert rule.status is not None
     message = rule.message or HTTPStatus(rule.status).phrase
-    body = json.dumps(error_envelope(message, rule.status)).encode()
+    body = ApiError(message, status=rule.status).body().encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     retry_after = rule.retry_after
     if retry_after is None and rule.status == HTTPStatus.TOO_MANY_REQUESTS:

@@ -282,6 +282,7 @@ def wacht_mock(
             problem = str(exc)
         if problem is not None:
             pytest.fail(problem, pytrace=False)
+        stack.callback(handle.pool.close)  # a cassette's handle has connections of its own
         handle.api_key = cassette.alias
         yield _attach(request, handle, allow)
 
