@@ -242,12 +242,31 @@ class FaultInjector:
             # An ASGI app cannot close a connection before it answers (the server would send a
             # 500); a response that starts and never ends makes the server drop the connection.
             facts(scope).dropped = True
+            await _drain(receive)
             await send({"type": "http.response.start", "status": 200, "headers": []})
             return
         if rule.status is None:
             await self.app(scope, receive, send)
             return
         await _answer(send, rule)
+
+
+#: What a dropped request's body is read of before the connection goes (see `_drain`).
+DRAIN_LIMIT = 1024 * 1024
+
+
+async def _drain(receive: Receive) -> None:
+    """Read the request's body (up to `DRAIN_LIMIT`) before a drop: a connection closed with
+    unread bytes in the server's buffer is reset, and the client would see a reset one time and
+    a server that hung up the next; read first, it always sees the server hang up."""
+    read = 0
+    while read <= DRAIN_LIMIT:
+        message = await receive()
+        if message["type"] != "http.request":
+            return
+        read += len(message.get("body", b""))
+        if not message.get("more_body", False):
+            return
 
 
 def _deployment(headers: Iterable[tuple[bytes, bytes]]) -> str | None:
