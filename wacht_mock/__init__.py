@@ -1,9 +1,9 @@
 """wacht-mock: a stateful mock server and contract-testing kit for the Wacht AI API.
 
-The public API is what ``__all__`` names; everything else may change without notice.
+The public API is what `__all__` names; everything else may change without notice.
 
 How it is built. One subpackage per part; a part imports its own modules or a lower level's,
-never a sibling's (``lint-imports`` holds it to that, see ``[tool.importlinter]``)::
+never a sibling's (`lint-imports` holds it to that, see `[tool.importlinter]`):
 
     4  cli/        wacht-mock serve | check | proxy: arguments in, exit status out
     3  check/      schemathesis runs a contract    testing/   pytest plugin, handle, cassettes
@@ -13,9 +13,9 @@ never a sibling's (``lint-imports`` holds it to that, see ``[tool.importlinter]`
                    and its recorder, masking, bounded documents, the recorded-fixture shape, wire
                    values, the uvicorn server thread, text helpers
 
-The path of one request through the service (``service/``), each step raising the one error
-type, :class:`~wacht_mock.core.errors.ApiError`, rendered once at the edge (its ``response()``,
-from the handler in ``service/app.py``; the proxy's own errors likewise)::
+The path of one request through the service (`service/`), each step raising the one error
+type, `ApiError`, rendered once at the edge (its `response()`,
+from the handler in `service/app.py`; the proxy's own errors likewise):
 
     EncodedSlashes (service/app)        routes on the path as sent: an encoded slash stays
       Recorder (core/recording)         every request and answer into the journal; a bug
@@ -28,9 +28,9 @@ from the handler in ``service/app.py``; the proxy's own errors likewise)::
             views | EventStream         JSON, or Server-Sent Events (core/sse)
       Facts (core/recording)            what a handler learned, for the journal entry
 
-``import wacht_mock`` loads nothing but this module: each name is imported from its part when
+`import wacht_mock` loads nothing but this module: each name is imported from its part when
 first used (PEP 562), so the pytest plugin costs a test session that does not use it nothing,
-and the check's schemathesis (the ``check`` extra) loads only when a check runs.
+and the check's schemathesis (the `check` extra) loads only when a check runs.
 """
 
 import importlib as _importlib
@@ -70,7 +70,7 @@ if _typing.TYPE_CHECKING:
     from wacht_mock.service.models import Context
     from wacht_mock.testing.handle import MockHandle
 
-#: Where each public name is defined, by part (the order of ``__all__``).
+#: Where each public name is defined, by part (the order of `__all__`).
 _PARTS: dict[str, tuple[str, ...]] = {
     # the fake service, and what its state and requests are made of
     "wacht_mock.service.mock": ("WachtMock",),

@@ -1,4 +1,4 @@
-"""``python -m wacht_mock``."""
+"""`python -m wacht_mock`."""
 
 import sys
 

@@ -54,8 +54,8 @@ class History(Sequence[HistoryTurn]):
 
     It holds a reference to the conversation's append-only list of turns and how many of them
     this call saw, so handing it to a script, and keeping it in the call log, costs the same at
-    5,000 turns as at none. Items are :class:`HistoryTurn`, made when read; a slice is a tuple.
-    It compares equal to a tuple or list of the same turns. ``words`` is the turns' word count
+    5,000 turns as at none. Items are `HistoryTurn`, made when read; a slice is a tuple.
+    It compares equal to a tuple or list of the same turns. `words` is the turns' word count
     (kept by the conversation as it grows, counted here only when not given). Once its
     conversation is released (its context deleted), a view is empty: the turns are freed.
     """
@@ -113,7 +113,7 @@ class History(Sequence[HistoryTurn]):
 class Transcript(Generic[T]):
     """A conversation as the engine needs it: append-only turns and their running word count.
 
-    Not locked itself: its owner (the store) serialises ``extend``; views stay valid as it grows,
+    Not locked itself: its owner (the store) serialises `extend`; views stay valid as it grows,
     since a view reads only the turns that were there when it was made.
     """
 

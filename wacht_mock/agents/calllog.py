@@ -34,7 +34,7 @@ _ORDER = itertools.count()
 
 
 class CallLog:
-    """Calls in order, the newest ``size`` kept; ``call_count`` counts them all.
+    """Calls in order, the newest `size` kept; `call_count` counts them all.
 
     A record holds the call as the engine got it (its history a shared view, not a copy).
     Not locked itself: its owner holds the engine's lock.
@@ -71,7 +71,7 @@ class CallLog:
 
     @staticmethod
     def merged(logs: Iterable[CallLog], size: int) -> list[CallRecord]:
-        """The newest ``size`` calls of several logs together, oldest first."""
+        """The newest `size` calls of several logs together, oldest first."""
         every = heapq.merge(*(log._records for log in logs), key=lambda item: item[0])
         return [record for _, record in deque(every, maxlen=size)]
 

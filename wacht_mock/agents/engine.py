@@ -26,7 +26,7 @@ from .seeding import new_faker, reseed
 
 Scripts = tuple[Tenant, Mapping[str, Any], str]
 """An `agents:` mapping to load: for every tenant (None) or one, and where it is in its source
-(a path such as ``deployments.wk_test_x``, put before the paths of its problems)."""
+(a path such as `deployments.wk_test_x`, put before the paths of its problems)."""
 
 if TYPE_CHECKING:
     from faker import Faker

@@ -127,7 +127,7 @@ class When:
 
 
 _TESTS: dict[str, _Matcher] = {spec.name: spec.metadata["matcher"] for spec in fields(When)}
-#: Each matcher's name and the type of its value, as ``When`` declares them.
+#: Each matcher's name and the type of its value, as `When` declares them.
 MATCHERS: dict[str, Any] = get_type_hints(When)
 
 

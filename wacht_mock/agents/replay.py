@@ -1,6 +1,6 @@
 """Replaying recorded replies: a call that no recording answers is a miss, and says why.
 
-A recorded agent (``strict: true`` in its script) answers only the requests it recorded, each a
+A recorded agent (`strict: true` in its script) answers only the requests it recorded, each a
 rule matched on the message, the execution kind and the context. For any other call the miss
 names the agent, the message, and the closest recording with a diff of what differs.
 """
@@ -47,7 +47,7 @@ def closest(call: AgentCall, rules: Sequence[Rule]) -> tuple[int, Rule] | None:
 
 
 def diff(rule: Rule, call: AgentCall) -> str:
-    """``-`` what the recording expects, ``+`` what the call has, for each of its matchers."""
+    """`-` what the recording expects, `+` what the call has, for each of its matchers."""
     recorded, requested = [], []
     for name, expected, actual, _ in rule.when.holding(call):
         recorded.append(f"{name}: {expected!r}")

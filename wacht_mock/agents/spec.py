@@ -32,7 +32,7 @@ class _WhenSpec(SpecModel):
     noun: ClassVar[str] = "matcher"
 
 
-#: The ``when:`` of a rule in a script file: the matchers ``When`` declares, each optional.
+#: The `when:` of a rule in a script file: the matchers `When` declares, each optional.
 WhenSpec = create_model(
     "WhenSpec",
     __base__=_WhenSpec,

@@ -42,7 +42,7 @@ def estimate_usage(
 
 
 def _history_words(history: Sequence[HistoryTurn]) -> int:
-    """Kept by the conversation as it grows (a :class:`History`), or counted here."""
+    """Kept by the conversation as it grows (a `History`), or counted here."""
     if isinstance(history, History):
         return history.words
     return sum(count_words(turn.text) for turn in history)

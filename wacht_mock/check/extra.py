@@ -1,8 +1,8 @@
-"""The check's dependencies are an extra: ``pip install 'wacht-mock[check]'``.
+"""The check's dependencies are an extra: `pip install 'wacht-mock[check]'`.
 
 schemathesis (and with it hypothesis and their pytest plugins) is imported only when a check
-runs: ``wacht-mock check``, :func:`~wacht_mock.check.runner.contract_schema` or
-:func:`~wacht_mock.check.runner.run_check`. Without the extra they say how to install it.
+runs: `wacht-mock check`, `contract_schema` or
+`run_check`. Without the extra they say how to install it.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ class CheckExtraMissing(ImportError):
 
 
 def require_schemathesis(what: str) -> None:
-    """Raise :class:`CheckExtraMissing`, naming ``what`` needed it, unless schemathesis imports."""
+    """Raise `CheckExtraMissing`, naming `what` needed it, unless schemathesis imports."""
     try:
         import schemathesis  # noqa: F401
     except ModuleNotFoundError as exc:

@@ -1,8 +1,8 @@
 """What a contract check found, read from schemathesis' engine events, and how it is shown.
 
-:class:`CheckReport` collects operations, cases and failures (each with the failing request as a
-curl line); :meth:`CheckReport.summary` is the short text ``wacht-mock check`` prints and
-:func:`write_junit` the JUnit XML a CI server reads.
+`CheckReport` collects operations, cases and failures (each with the failing request as a
+curl line); `CheckReport.summary` is the short text `wacht-mock check` prints and
+`write_junit` the JUnit XML a CI server reads.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ MESSAGE_LINES = 4
 
 @dataclass(frozen=True)
 class Finding:
-    """One distinct failure: its kind (``ST108 Response violates schema``), where, and a repro."""
+    """One distinct failure: its kind (`ST108 Response violates schema`), where, and a repro."""
 
     code: str
     title: str
@@ -54,7 +54,7 @@ class Finding:
 
 @dataclass
 class CheckReport:
-    """The outcome of one run; ``ok`` when nothing failed and nothing went wrong."""
+    """The outcome of one run; `ok` when nothing failed and nothing went wrong."""
 
     base_url: str
     operations: list[str]
@@ -183,7 +183,7 @@ def _count(number: int, noun: str) -> str:
 
 
 def describe(failure: Failure) -> str:
-    """A failure's message without the schema dump: ``body /id: 5 is not of type "string"``."""
+    """A failure's message without the schema dump: `body /id: 5 is not of type "string"`."""
     path = getattr(failure, "instance_path", None)
     if path is not None:
         where = "/" + "/".join(map(str, path))
@@ -192,7 +192,7 @@ def describe(failure: Failure) -> str:
 
 
 def _first(text: str, lines: int = 1) -> str:
-    """The first lines of a message, up to (not including) a block it introduces with ``:``."""
+    """The first lines of a message, up to (not including) a block it introduces with `:`."""
     kept: list[str] = []
     for line in text.strip().splitlines():
         if line.strip() and not line.startswith(" "):
@@ -211,7 +211,7 @@ def _finding_lines(finding: Finding) -> list[str]:
 
 
 def write_junit(report: CheckReport, path: Path) -> None:
-    """One ``testcase`` per operation (and one for stateful chains), failures as ``failure``."""
+    """One `testcase` per operation (and one for stateful chains), failures as `failure`."""
     by_operation: dict[str, list[Finding]] = {name: [] for name in report.operations}
     for finding in report.findings:
         by_operation.setdefault(finding.operation, []).append(finding)

@@ -1,12 +1,12 @@
 """Contract checks of any server: the mock, a staging service or the real API.
 
-``wacht-mock check`` runs schemathesis' engine (the one behind its own command line) with every
+`wacht-mock check` runs schemathesis' engine (the one behind its own command line) with every
 check, in the examples, coverage, fuzzing and stateful phases (chains of calls along the
 contract's links), with positive and negative data, and adds the rules the contract states in
-words (:mod:`wacht_mock.contract.rules`: filters applied, pages echoed, errors' codes, stream
+words (`wacht_mock.contract.rules`: filters applied, pages echoed, errors' codes, stream
 framing).
 
-For a pytest suite of your own, :func:`contract_schema` returns the loaded contract::
+For a pytest suite of your own, `contract_schema` returns the loaded contract:
 
     schema = contract_schema(api_key="wk_test_…")
 
@@ -58,13 +58,13 @@ def contract_schema(
     read_only: bool = False,
     request_timeout: float = DEFAULT_TIMEOUT,
 ) -> BaseSchema:
-    """The contract loaded by schemathesis, ready for ``@schema.parametrize()``.
+    """The contract loaded by schemathesis, ready for `@schema.parametrize()`.
 
     Every check is on, with positive and negative data; the contract's worded rules are added as
-    a check of their own. ``api_key`` authenticates every generated request (schemathesis still
-    sends the negative "no key" cases). ``read_only`` leaves out POST, PUT, PATCH and DELETE, and
-    never sends them as undocumented methods either: for servers holding real data. ``profile``
-    picks the packaged contract of a dialect (``guide`` or ``platform``); ``contract`` names
+    a check of their own. `api_key` authenticates every generated request (schemathesis still
+    sends the negative "no key" cases). `read_only` leaves out POST, PUT, PATCH and DELETE, and
+    never sends them as undocumented methods either: for servers holding real data. `profile`
+    picks the packaged contract of a dialect (`guide` or `platform`); `contract` names
     another document.
     """
     require_schemathesis("contract_schema()")
@@ -123,7 +123,7 @@ def _checked_url(url: str) -> str:
 
 @dataclass(frozen=True)
 class CheckOptions:
-    """What ``wacht-mock check`` was asked for."""
+    """What `wacht-mock check` was asked for."""
 
     base_url: str | None = None
     api_key: str | None = None
@@ -139,7 +139,7 @@ class CheckOptions:
 
 
 def run_check(options: CheckOptions, progress: Callable[[str], None] | None = None) -> CheckReport:
-    """Check the server ``options`` name (or a fresh in-process mock) against the contract."""
+    """Check the server `options` name (or a fresh in-process mock) against the contract."""
     require_schemathesis("wacht-mock check")
     from schemathesis.core.result import Ok
 

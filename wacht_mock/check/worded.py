@@ -1,6 +1,6 @@
-"""The contract's worded rules (:mod:`wacht_mock.contract.rules`) as a schemathesis check.
+"""The contract's worded rules (`wacht_mock.contract.rules`) as a schemathesis check.
 
-Imports schemathesis: only :func:`wacht_mock.check.runner.contract_schema` imports this module.
+Imports schemathesis: only `wacht_mock.check.runner.contract_schema` imports this module.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from wacht_mock.contract.validation import ContractValidator
 from wacht_mock.contract.violations import Violation
 
 _VALIDATORS: dict[int, tuple[dict[str, Any], ContractValidator]] = {}
-"""The schemas :func:`register` was given (by their document's id), with their validators."""
+"""The schemas `register` was given (by their document's id), with their validators."""
 
 
 class ContractRuleBroken(Failure):
@@ -41,14 +41,14 @@ class ContractRuleBroken(Failure):
 
 
 def register(raw_schema: dict[str, Any], validator: ContractValidator) -> None:
-    """Check the worded rules on every response to a schema loaded from ``raw_schema``."""
+    """Check the worded rules on every response to a schema loaded from `raw_schema`."""
     _VALIDATORS[id(raw_schema)] = (raw_schema, validator)
     if "wacht_contract_rules" not in schemathesis.checks.CHECKS.get_all_names():
         schemathesis.check(wacht_contract_rules)
 
 
 def wacht_contract_rules(ctx: Any, response: Any, case: Any) -> bool | None:
-    """The worded rules of the contract, for schemas :func:`contract_schema` loaded."""
+    """The worded rules of the contract, for schemas `contract_schema` loaded."""
     raw = case.operation.schema.raw_schema
     known, validator = _VALIDATORS.get(id(raw), (None, None))
     if known is not raw or validator is None:

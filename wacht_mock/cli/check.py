@@ -1,4 +1,4 @@
-"""``wacht-mock check``: its arguments and what it prints (the check itself: ``check.runner``)."""
+"""`wacht-mock check`: its arguments and what it prints (the check itself: `check.runner`)."""
 
 from __future__ import annotations
 
@@ -96,7 +96,7 @@ def options_from(args: argparse.Namespace) -> CheckOptions:
 
 
 def handle(args: argparse.Namespace, out: TextIO | None = None) -> int:
-    """``wacht-mock check``: 0 when the server follows the contract, 1 when it does not."""
+    """`wacht-mock check`: 0 when the server follows the contract, 1 when it does not."""
     stream = out or sys.stdout
     options = options_from(args)
     if not options.against_mock and options.base_url is None:

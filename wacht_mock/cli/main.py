@@ -1,4 +1,4 @@
-"""``wacht-mock``: the command line, one module per command."""
+"""`wacht-mock`: the command line, one module per command."""
 
 from __future__ import annotations
 

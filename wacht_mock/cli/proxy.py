@@ -1,4 +1,4 @@
-"""``wacht-mock proxy``: its options; serve until stopped, then the drift report."""
+"""`wacht-mock proxy`: its options; serve until stopped, then the drift report."""
 
 from __future__ import annotations
 

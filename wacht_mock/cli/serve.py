@@ -1,4 +1,4 @@
-"""``wacht-mock serve``: the mock on a port, configured by flags, environment or pyproject."""
+"""`wacht-mock serve`: the mock on a port, configured by flags, environment or pyproject."""
 
 from __future__ import annotations
 

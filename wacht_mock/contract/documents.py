@@ -1,9 +1,9 @@
 """The contracts: one OpenAPI document per dialect of the API, shipped with the package.
 
-``wacht-api.yaml`` is the documented API (the ``guide`` profile); ``wacht-platform.yaml`` the
-dialect of the published SDKs and the server they were written for (the ``platform`` profile).
+`wacht-api.yaml` is the documented API (the `guide` profile); `wacht-platform.yaml` the
+dialect of the published SDKs and the server they were written for (the `platform` profile).
 The platform document borrows the shapes both dialects share from the guide's with references
-such as ``wacht-api.yaml#/components/schemas/ExecuteResponse``; :func:`load_contract` bundles
+such as `wacht-api.yaml#/components/schemas/ExecuteResponse`; `load_contract` bundles
 them, so every reader of the result sees one self-contained document.
 """
 
@@ -23,7 +23,7 @@ CONTRACT_NAME = CONTRACT_NAMES["guide"]
 
 
 def contract_path(profile: Profile = "guide") -> Path:
-    """The path of a profile's contract (``contracts/wacht-api.yaml`` for ``guide``)."""
+    """The path of a profile's contract (`contracts/wacht-api.yaml` for `guide`)."""
     if profile not in CONTRACT_NAMES:
         raise ValueError(f"profile must be one of {', '.join(PROFILES)}, got {profile!r}")
     return data_dir("contracts") / CONTRACT_NAMES[profile]
@@ -44,9 +44,9 @@ def _read(path: Path) -> dict[str, Any]:
 
 
 class _Bundler:
-    """Copies each component another file's ``$ref`` names into the document, under its name.
+    """Copies each component another file's `$ref` names into the document, under its name.
 
-    A borrowed component keeps its place (``/components/schemas/Usage`` stays there), so its own
+    A borrowed component keeps its place (`/components/schemas/Usage` stays there), so its own
     references still read the same; a name the document already uses for something else is an
     error, never a silent swap.
     """

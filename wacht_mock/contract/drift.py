@@ -1,7 +1,7 @@
 """The drift report: which field of which operation broke the contract, and how often.
 
 Violations are grouped by direction, operation, place and rule; array indexes and event numbers
-are folded (``/data/3/status`` counts as ``/data/*/status``), so a field that drifts in every item
+are folded (`/data/3/status` counts as `/data/*/status`), so a field that drifts in every item
 of every page is one line with a count, not a thousand lines.
 """
 
@@ -34,7 +34,7 @@ class DriftItem:
 
 
 def fold_indexes(text: str) -> str:
-    """Array indexes in JSON pointers folded: ``/data/3/status`` reads ``/data/*/status``."""
+    """Array indexes in JSON pointers folded: `/data/3/status` reads `/data/*/status`."""
     return _INDEX.sub("/*", text)
 
 

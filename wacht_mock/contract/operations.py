@@ -1,6 +1,6 @@
 """The contract's operations: which one a method and a path name, and what it documents.
 
-Knows the OpenAPI layout (paths, path-level parameters, ``$ref`` to components) and nothing of
+Knows the OpenAPI layout (paths, path-level parameters, `$ref` to components) and nothing of
 HTTP servers or validation.
 """
 
@@ -18,14 +18,14 @@ METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 @dataclass(frozen=True)
 class Node:
-    """A node of the contract and its JSON pointer (after following ``$ref``)."""
+    """A node of the contract and its JSON pointer (after following `$ref`)."""
 
     pointer: str
     value: Any
 
 
 class Document:
-    """The parsed contract, with ``$ref`` resolution inside it."""
+    """The parsed contract, with `$ref` resolution inside it."""
 
     def __init__(self, document: dict[str, Any]) -> None:
         self.raw = document
@@ -38,7 +38,7 @@ class Document:
         return node
 
     def follow(self, pointer: str) -> Node:
-        """The node at ``pointer``, following ``$ref`` chains (within the document)."""
+        """The node at `pointer`, following `$ref` chains (within the document)."""
         value = self.at(pointer)
         seen = {pointer}
         while isinstance(value, dict) and isinstance(value.get("$ref"), str):
@@ -51,7 +51,7 @@ class Document:
         return Node(pointer, value)
 
     def resolve(self, value: Any) -> Any:
-        """A schema node with its ``$ref`` chain followed (for reading, not validating)."""
+        """A schema node with its `$ref` chain followed (for reading, not validating)."""
         if isinstance(value, dict) and isinstance(value.get("$ref"), str):
             return self.follow(value["$ref"][1:]).value
         return value
@@ -81,7 +81,7 @@ class Operation:
 
     @property
     def label(self) -> str:
-        """``GET /ai/execution-contexts/{context_id}``."""
+        """`GET /ai/execution-contexts/{context_id}`."""
         return f"{self.method} {self.path}"
 
     def parameters_in(self, location: str) -> dict[str, Parameter]:
@@ -103,7 +103,7 @@ def _pattern(template: str) -> re.Pattern[str]:
 
 
 def operations(document: Document) -> list[Operation]:
-    """Every operation, literal paths before templated ones (``/a/new`` wins over ``/a/{id}``)."""
+    """Every operation, literal paths before templated ones (`/a/new` wins over `/a/{id}`)."""
     found = []
     for path, item in document.raw.get("paths", {}).items():
         base = f"/paths/{escape(path)}"
@@ -157,7 +157,7 @@ def _body(document: Document, pointer: str, spec: dict[str, Any]) -> tuple[Node 
 def find(
     table: list[Operation], method: str, path: str
 ) -> tuple[Operation | None, dict[str, str], list[str]]:
-    """``(operation, path parameters, methods the path allows)``; no operation if none matches."""
+    """`(operation, path parameters, methods the path allows)`; no operation if none matches."""
     allowed: list[str] = []
     for operation in table:
         params = operation.match(path)
@@ -170,7 +170,7 @@ def find(
 
 
 def response_spec(document: Document, operation: Operation, status: int) -> Node | None:
-    """The documented response for ``status`` (exact, then ``4XX``, then ``default``)."""
+    """The documented response for `status` (exact, then `4XX`, then `default`)."""
     responses = document.at(operation.pointer).get("responses", {})
     for key in (str(status), f"{status // 100}XX", f"{status // 100}xx", "default"):
         if key in responses:

@@ -1,8 +1,8 @@
 """One response checked against the contract as it arrives: status, headers, body or events.
 
-A proxy feeds it piece by piece (:meth:`ResponseCheck.start`, then :meth:`~ResponseCheck.event`
-for each Server-Sent Event and :meth:`~ResponseCheck.finish`); a whole response goes through
-:meth:`~ResponseCheck.whole`.
+A proxy feeds it piece by piece (`ResponseCheck.start`, then `ResponseCheck.event`
+for each Server-Sent Event and `ResponseCheck.finish`); a whole response goes through
+`ResponseCheck.whole`.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from wacht_mock.core.wire import Request, escape, header_value, media_type, type
 
 
 class SchemaChecker(Protocol):
-    """What a response check needs of the contract's validator (``ContractValidator`` is one)."""
+    """What a response check needs of the contract's validator (`ContractValidator` is one)."""
 
     document: Document
 
@@ -37,7 +37,7 @@ class SchemaChecker(Protocol):
 
 
 class ResponseCheck:
-    """One response, checked as it arrives: :meth:`start`, then :meth:`body` or :meth:`event`s."""
+    """One response, checked as it arrives: `start`, then `body` or `event`s."""
 
     def __init__(
         self,
@@ -120,9 +120,9 @@ class ResponseCheck:
         return found
 
     def whole(self, body: bytes, *, cut: bool = False) -> list[Violation]:
-        """The whole body after :meth:`start`: JSON, or every event of a stream.
+        """The whole body after `start`: JSON, or every event of a stream.
 
-        ``cut``: the reader stopped early on purpose, so how the stream ends is not checked.
+        `cut`: the reader stopped early on purpose, so how the stream ends is not checked.
         """
         if not self.accepted:
             return []
@@ -162,8 +162,8 @@ class ResponseCheck:
 
         Null is "absent" (a create takes the default, an update changes nothing), a field the
         request schema does not name or a value it refuses was ignored (as the platform server
-        did), and a create's absent fields take the schema's ``default``. A ``status`` that is
-        none of the document's ``ContextStatus`` values is ignored (the platform document says
+        did), and a create's absent fields take the schema's `default`. A `status` that is
+        none of the document's `ContextStatus` values is ignored (the platform document says
         its server did so; in the guide's, such a status is refused before any answer).
         """
         body, sent = self.operation.body, self.request.json
@@ -225,7 +225,7 @@ class ResponseCheck:
         return found
 
     def _content_schemas(self, event: SseEvent) -> Iterable[str]:
-        """Pointers of the ``contentSchema`` that apply to the event's ``data`` (by ``if``)."""
+        """Pointers of the `contentSchema` that apply to the event's `data` (by `if`)."""
         assert self._content is not None
         node = self._document.follow(self._content.pointer)
         schema = node.value if isinstance(node.value, dict) else {}

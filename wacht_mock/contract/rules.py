@@ -1,11 +1,11 @@
 """The rules the contract states in words, where no JSON Schema can say them.
 
-Each comes from a description in ``contracts/wacht-api.yaml``: an error's ``code`` is the HTTP
-status; a page echoes its ``limit`` and ``offset`` and holds at most ``limit`` items; the list
-filters by ``status`` and ``context_group`` and is ordered by ``last_activity_at``, then ``id``,
+Each comes from a description in `contracts/wacht-api.yaml`: an error's `code` is the HTTP
+status; a page echoes its `limit` and `offset` and holds at most `limit` items; the list
+filters by `status` and `context_group` and is ordered by `last_activity_at`, then `id`,
 newest first; create and update answer what was sent (null is absent); a stream's ids count up
-from "1", it starts with ``message_start``, ends with ``message_end`` or ``error``, and its
-``content_delta`` texts add up to the reply's content. A rule never fires on a body the schema
+from "1", it starts with `message_start`, ends with `message_end` or `error`, and its
+`content_delta` texts add up to the reply's content. A rule never fires on a body the schema
 already refused to read.
 """
 
@@ -22,7 +22,7 @@ from wacht_mock.core.sse import SseEvent
 if TYPE_CHECKING:
     from wacht_mock.core.wire import Request
 
-#: A page's size when the query names none (the contract's ``limit`` default).
+#: A page's size when the query names none (the contract's `limit` default).
 DEFAULT_LIMIT = 50
 #: What a create leaves null when the client sends nothing for it.
 CREATE_NULLS = {"title": None, "system_instructions": None, "context_group": None}

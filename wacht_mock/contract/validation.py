@@ -6,11 +6,11 @@
 ...     body=b'{"title": 7}')]
 ['body /title: expected a string, got 7 (an integer)']
 
-A request is checked for its method and path, its ``Authorization`` header, its query parameters,
+A request is checked for its method and path, its `Authorization` header, its query parameters,
 its content type and its JSON body; a response for its status, content type, documented headers,
 its JSON body or each Server-Sent Event, and the rules the contract states in words (see
-:mod:`wacht_mock.contract.rules`). Each problem is a
-:class:`~wacht_mock.contract.violations.Violation`. The
+`wacht_mock.contract.rules`). Each problem is a
+`Violation`. The
 validator knows nothing of the mock or of any server.
 """
 
@@ -72,8 +72,8 @@ def query_dict(query: QueryLike) -> dict[str, list[str]]:
 class ContractValidator:
     """The contract as a validator of requests, responses and streamed events.
 
-    ``ignore_unknown_fields`` stops reporting fields and query parameters the contract does not
-    know (as the mock's ``--ignore-unknown-fields`` does).
+    `ignore_unknown_fields` stops reporting fields and query parameters the contract does not
+    know (as the mock's `--ignore-unknown-fields` does).
     """
 
     def __init__(
@@ -95,7 +95,7 @@ class ContractValidator:
     # -- schemas ------------------------------------------------------------------------------
 
     def validator(self, pointer: str) -> Draft202012Validator:
-        """A validator for the schema at ``pointer`` (cached)."""
+        """A validator for the schema at `pointer` (cached)."""
         found = self._validators.get(pointer)
         if found is None:
             root = {"$ref": f"{CONTRACT_URI}#{pointer}"}
@@ -104,7 +104,7 @@ class ContractValidator:
         return found
 
     def check(self, pointer: str, value: Any, place: Place, root: str = "") -> list[Violation]:
-        """Violations of ``value`` against the schema at ``pointer``, reported at ``place``."""
+        """Violations of `value` against the schema at `pointer`, reported at `place`."""
         errors = list(self.validator(pointer).iter_errors(value))
         found = Describer(place, self.document.resolve, root).describe(errors)
         return self._kept(found)
@@ -120,7 +120,7 @@ class ContractValidator:
         return find(self.operations, method, path)[0]
 
     def by_id(self, operation_id: str) -> Operation:
-        """The operation with this ``operationId`` (a ``KeyError`` names it when there is none)."""
+        """The operation with this `operationId` (a `KeyError` names it when there is none)."""
         for operation in self.operations:
             if operation.operation_id == operation_id:
                 return operation
@@ -273,7 +273,7 @@ class ContractValidator:
     ) -> ResponseCheck | None:
         """A check to feed a response piece by piece (a proxy's streamed events).
 
-        ``rules_only`` checks the worded rules alone, for a caller that checks schemas itself.
+        `rules_only` checks the worded rules alone, for a caller that checks schemas itself.
         """
         operation, path_params, _ = find(self.operations, method, path)
         if operation is None:

@@ -1,7 +1,7 @@
 """Violations of the contract, and how a JSON Schema error becomes one a person can act on.
 
-A :class:`Violation` says where (a JSON pointer into the body, a parameter or header name, the
-status, an event of a stream), what the contract expected and what arrived. For ``oneOf`` it
+A `Violation` says where (a JSON pointer into the body, a parameter or header name, the
+status, an event of a stream), what the contract expected and what arrived. For `oneOf` it
 names the variant that came closest instead of listing every variant's complaints.
 """
 
@@ -21,7 +21,7 @@ __all__ = ["Describer", "Place", "Violation", "did_you_mean", "pointer", "previe
 
 Direction = Literal["request", "response"]
 Resolve = Callable[[Any], Any]
-"""Follows ``$ref`` in a schema node to the schema it names."""
+"""Follows `$ref` in a schema node to the schema it names."""
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ class Violation:
 
     @property
     def where(self) -> str:
-        """``body /title``, ``query limit``, ``status``, ``event 3 data /response/usage``."""
+        """`body /title`, `query limit`, `status`, `event 3 data /response/usage`."""
         return f"{self.location} {self.pointer}".strip()
 
     def __str__(self) -> str:
@@ -48,7 +48,7 @@ class Violation:
 
 @dataclass(frozen=True)
 class Place:
-    """Where a validated value sits: ``body``, ``query``, ``event 2 data``..."""
+    """Where a validated value sits: `body`, `query`, `event 2 data`..."""
 
     direction: Direction
     operation: str
@@ -95,7 +95,7 @@ class Describer:
         self.root = root
 
     def _where(self, parts: Iterable[Any]) -> str:
-        """A parameter's name (``root``), or a JSON pointer into a body."""
+        """A parameter's name (`root`), or a JSON pointer into a body."""
         suffix = pointer(parts) if list(parts) else ""
         return self.root + suffix if self.root else suffix or "/"
 
@@ -215,7 +215,7 @@ def _nullable(variants: Sequence[Any]) -> bool:
 
 
 def _wrong_kind(error: ValidationError) -> bool:
-    """A variant of another kind: the value's type, or a tag (``const``) of its fields, differs."""
+    """A variant of another kind: the value's type, or a tag (`const`) of its fields, differs."""
     depth = len(error.relative_path)
     return (depth == 0 and error.validator == "type") or (depth == 1 and error.validator == "const")
 
@@ -236,7 +236,7 @@ def _with_hint(violation: Violation, hint: str) -> Violation:
 
 
 def variant_name(raw: Any, resolved: Any, index: int) -> str:
-    """A variant's name: its single required key, its ``$ref`` name, its type, or its index."""
+    """A variant's name: its single required key, its `$ref` name, its type, or its index."""
     if isinstance(resolved, dict):
         required = resolved.get("required", [])
         if resolved.get("type") == "object" and len(required) == 1:

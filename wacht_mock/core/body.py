@@ -34,7 +34,7 @@ def _check_content_type(content_type: str | None) -> None:
 
 
 async def read_body(request: Request, *, max_bytes: int = MAX_BODY_BYTES) -> bytes:
-    """The body, of any type, or a 413 once it is over ``max_bytes`` (never read whole)."""
+    """The body, of any type, or a 413 once it is over `max_bytes` (never read whole)."""
     return await _read_capped(request, max_bytes)
 
 

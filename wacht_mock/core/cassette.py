@@ -1,9 +1,9 @@
 """Recorded fixtures: the shape of a recorded context, scrubbing secrets, and stable YAML.
 
-The recording proxy writes these files and the mock loads them (``serve --fixtures DIR``); both
+The recording proxy writes these files and the mock loads them (`serve --fixtures DIR`); both
 sides use the shape defined here. A recorded context is the API's context object as last seen,
-with its conversation ``history`` and, when the recording session created it, the create
-request's body (``created_by``)::
+with its conversation `history` and, when the recording session created it, the create
+request's body (`created_by`):
 
     deployments:
       wk_test_recorded:          # the key alias; the real key is never written
@@ -73,7 +73,7 @@ class RecordedContext(BaseModel):
 
 class Scrubber:
     """Takes secrets out of what is written: the keys seen become the alias, and any other
-    key-shaped value becomes :data:`MASK`."""
+    key-shaped value becomes `MASK`."""
 
     def __init__(self, alias: str = DEFAULT_KEY_ALIAS) -> None:
         if not re.fullmatch(r"wk_(?:live|test)_[A-Za-z0-9]+", alias):
@@ -92,7 +92,7 @@ class Scrubber:
         return KEY_SHAPED.sub(lambda m: m.group(0) if m.group(0) == self.alias else MASK, value)
 
     def value(self, value: Any) -> Any:
-        """``value`` (parsed JSON) with every string scrubbed, keys included."""
+        """`value` (parsed JSON) with every string scrubbed, keys included."""
         if isinstance(value, str):
             return self.text(value)
         if isinstance(value, Mapping):
@@ -115,7 +115,7 @@ _Dumper.add_representer(str, _string)
 
 
 def dump_yaml(document: Mapping[str, Any], comments: Iterable[str] = ()) -> str:
-    """``document`` as YAML, the same bytes for the same data, after ``# comment`` lines."""
+    """`document` as YAML, the same bytes for the same data, after `# comment` lines."""
     head = "".join(f"# {line}\n" for line in comments)
     body = yaml.dump(
         dict(document),

@@ -21,9 +21,9 @@ class SystemClock:
 
 
 class FrozenClock:
-    """A clock that starts at ``start`` and moves by ``step`` each time it is read.
+    """A clock that starts at `start` and moves by `step` each time it is read.
 
-    With ``step=timedelta(0)`` time stands still; the default of one millisecond keeps
+    With `step=timedelta(0)` time stands still; the default of one millisecond keeps
     timestamps distinct and ordered while staying reproducible from run to run.
     """
 
@@ -42,10 +42,10 @@ class FrozenClock:
 
     @classmethod
     def parse(cls, text: str) -> FrozenClock:
-        """A frozen clock from an RFC 3339 timestamp such as ``2026-01-01T00:00:00Z``."""
+        """A frozen clock from an RFC 3339 timestamp such as `2026-01-01T00:00:00Z`."""
         return cls(datetime.fromisoformat(text.replace("Z", "+00:00")))
 
 
 def rfc3339(moment: datetime) -> str:
-    """``2026-11-20T23:24:22.123456Z``: RFC 3339, UTC, microseconds."""
+    """`2026-11-20T23:24:22.123456Z`: RFC 3339, UTC, microseconds."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 #: Seconds a client has to send its request head, and then its body.
 DEFAULT_REQUEST_TIMEOUT = 5.0
-#: Connections ``wacht-mock serve`` and ``proxy`` serve at once (under a 1,024-descriptor limit).
+#: Connections `wacht-mock serve` and `proxy` serve at once (under a 1,024-descriptor limit).
 DEFAULT_LIMIT_CONCURRENCY = 1000
 #: Loopback only unless told otherwise: a mock is nobody's public server.
 DEFAULT_HOST = "127.0.0.1"

@@ -2,9 +2,9 @@
 
 YAML aliases are shared references once loaded, but anything that walks the value (validation,
 templating) expands them: a few hundred bytes can stand for billions of nodes. So a document is
-refused, with one line that names the place, when it is larger than :data:`MAX_DOCUMENT_BYTES`,
-nested deeper than :data:`MAX_DEPTH`, or would expand to more than :data:`MAX_NODES` values;
-a recursive alias is refused too. JSON goes through :mod:`wacht_mock.core.jsontext` with the
+refused, with one line that names the place, when it is larger than `MAX_DOCUMENT_BYTES`,
+nested deeper than `MAX_DEPTH`, or would expand to more than `MAX_NODES` values;
+a recursive alias is refused too. JSON goes through `wacht_mock.core.jsontext` with the
 same depth bound.
 """
 
@@ -25,11 +25,11 @@ JSON_SUFFIXES = (".json",)
 
 
 class DocumentError(ValueError):
-    """A document that cannot be read; ``str(error)`` is one line that names the place."""
+    """A document that cannot be read; `str(error)` is one line that names the place."""
 
 
 def read_document(path: Path) -> Any:
-    """A YAML or JSON file (by suffix) as Python data, within the bounds; ``None`` if empty."""
+    """A YAML or JSON file (by suffix) as Python data, within the bounds; `None` if empty."""
     try:
         size = path.stat().st_size
         if size > MAX_DOCUMENT_BYTES:
@@ -71,7 +71,7 @@ def load_yaml(text: str, *, max_depth: int = MAX_DEPTH, max_nodes: int = MAX_NOD
 
 
 class _BoundedLoader(yaml.SafeLoader):
-    """PyYAML's safe loader, refusing nesting deeper than ``max_depth`` as it composes."""
+    """PyYAML's safe loader, refusing nesting deeper than `max_depth` as it composes."""
 
     def __init__(self, text: str, max_depth: int) -> None:
         super().__init__(text)

@@ -1,7 +1,7 @@
 """The one error type of the mock.
 
-An :class:`ApiError` is raised wherever a request cannot be served (auth, validation, the store,
-the execution service) and rendered once, at the edge, into the documented envelope::
+An `ApiError` is raised wherever a request cannot be served (auth, validation, the store,
+the execution service) and rendered once, at the edge, into the documented envelope:
 
     {"errors": [{"message": "<human readable>", "code": <http status>}]}
 """
@@ -60,7 +60,7 @@ class ApiError(Exception):
 
 
 def error_envelope(message: str, status: int) -> dict[str, Any]:
-    """``{"errors": [{"message", "code"}]}`` with ``code`` equal to the HTTP status."""
+    """`{"errors": [{"message", "code"}]}` with `code` equal to the HTTP status."""
     return {"errors": [{"message": message, "code": status}]}
 
 

@@ -12,7 +12,7 @@ SEQUENCE_BITS = 22
 
 
 class SnowflakeIds:
-    """Makes ids whose high bits are milliseconds since :data:`EPOCH_MS`.
+    """Makes ids whose high bits are milliseconds since `EPOCH_MS`.
 
     Every id is greater than the one before, whatever the clock does, so ids sort in
     creation order; ids from one generator never repeat across deployments.
@@ -34,6 +34,6 @@ class SnowflakeIds:
         return str(self.next_int())
 
     def advance_past(self, value: int) -> None:
-        """Never hand out ``value`` or anything below it (after a snapshot is restored)."""
+        """Never hand out `value` or anything below it (after a snapshot is restored)."""
         with self._lock:
             self._last = max(self._last, value)

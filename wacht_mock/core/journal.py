@@ -1,12 +1,12 @@
 """The request journal: every request and its response, in a bounded ring buffer.
 
-A long run cannot grow memory without end: past ``size`` entries, or past ``max_bytes`` of
+A long run cannot grow memory without end: past `size` entries, or past `max_bytes` of
 recorded text, the oldest go; every part of an entry is clipped (bodies, header values, the
-headers as a whole, the query string). Readable from Python (:meth:`Journal.entries`), from the
+headers as a whole, the query string). Readable from Python (`Journal.entries`), from the
 control API, and printed for a failing test.
 
 Recording is on every request's path, reading is not: the recorder keeps a body as the bytes
-that came (:class:`RawBody`, at most :data:`BODY_LIMIT` of them, and their whole length), and an
+that came (`RawBody`, at most `BODY_LIMIT` of them, and their whole length), and an
 entry decodes, clips and masks it the first time it is read. What it will hold is counted when
 it is recorded, so the byte bound holds before any entry is read.
 """
@@ -30,21 +30,21 @@ HEADER_LIMIT = 1024
 HEADERS_LIMIT = 8 * 1024
 QUERY_LIMIT = 4 * 1024
 DEFAULT_JOURNAL_SIZE = 2000
-#: What the journal's entries may hold in all (their text, roughly: an entry's ``size``).
+#: What the journal's entries may hold in all (their text, roughly: an entry's `size`).
 DEFAULT_JOURNAL_BYTES = 32 * 1024 * 1024
-#: What an entry costs beyond its text (the objects themselves), for ``Entry.size``.
+#: What an entry costs beyond its text (the objects themselves), for `Entry.size`.
 _ENTRY_OVERHEAD = 1024
 #: Entries a subscriber may fall behind by before the oldest are dropped, and subscribers at once.
 SUBSCRIPTION_BACKLOG = 256
 MAX_SUBSCRIBERS = 16
 
 
-#: What the note on a clipped body (``… (N bytes)``) may add to its text, for ``Entry.size``.
+#: What the note on a clipped body (`… (N bytes)`) may add to its text, for `Entry.size`.
 _NOTE_ROOM = 32
 
 
 class RawBody:
-    """A body as it came, read as text only when asked: its first :data:`BODY_LIMIT` bytes and
+    """A body as it came, read as text only when asked: its first `BODY_LIMIT` bytes and
     the length of the whole."""
 
     __slots__ = ("data", "length")
@@ -54,17 +54,17 @@ class RawBody:
         self.length = length
 
     def __len__(self) -> int:
-        """At least the length of :meth:`text` (decoding and masking never lengthen it)."""
+        """At least the length of `text` (decoding and masking never lengthen it)."""
         return len(self.data) + (_NOTE_ROOM if self.length > len(self.data) else 0)
 
     def text(self) -> str:
-        """What :func:`clip` makes of the whole body: clipped, keys masked, its length noted."""
+        """What `clip` makes of the whole body: clipped, keys masked, its length noted."""
         text = mask_text(self.data.decode("utf-8", "replace"))
         return text + (f"… ({self.length} bytes)" if self.length > len(self.data) else "")
 
 
 class _BodyText:
-    """An entry's body field: given as text or as a :class:`RawBody`, read as text (decoded the
+    """An entry's body field: given as text or as a `RawBody`, read as text (decoded the
     first time, then kept)."""
 
     def __set_name__(self, owner: type, name: str) -> None:
@@ -131,7 +131,7 @@ class Entry:
         return data
 
     def summary(self) -> str:
-        """``POST /ai/execution-contexts/1/execute -> 200 (support-bot: rule 1)``."""
+        """`POST /ai/execution-contexts/1/execute -> 200 (support-bot: rule 1)`."""
         target = self.path + (f"?{self.query}" if self.query else "")
         line = f"#{self.number} {self.method} {target} -> {self.status}"
         if self.script:
@@ -150,7 +150,7 @@ _RESPONSE: _BodyText = Entry.__dict__["response_body"]
 
 @dataclass
 class Journal:
-    """A thread-safe ring buffer of :class:`Entry`, bounded in entries and in bytes."""
+    """A thread-safe ring buffer of `Entry`, bounded in entries and in bytes."""
 
     size: int = DEFAULT_JOURNAL_SIZE
     max_bytes: int = DEFAULT_JOURNAL_BYTES
@@ -189,9 +189,9 @@ class Journal:
     def subscribe(
         self, wake: Callable[[], None] | None = None, backlog: int = SUBSCRIPTION_BACKLOG
     ) -> Subscription:
-        """Entries recorded from now on, as they come (``wake`` is called after each, from the
-        recording thread: it must not block); :meth:`Subscription.close` ends it. At most
-        :data:`MAX_SUBSCRIBERS` at once: past it, a :class:`TooManySubscribers`."""
+        """Entries recorded from now on, as they come (`wake` is called after each, from the
+        recording thread: it must not block); `Subscription.close` ends it. At most
+        `MAX_SUBSCRIBERS` at once: past it, a `TooManySubscribers`."""
         with self._lock:
             if len(self._subscribers) >= MAX_SUBSCRIBERS:
                 raise TooManySubscribers(f"the journal has {MAX_SUBSCRIBERS} subscribers already")
@@ -211,16 +211,16 @@ class Journal:
 
     @property
     def bytes(self) -> int:
-        """What the entries held now take, by :attr:`Entry.size`."""
+        """What the entries held now take, by `Entry.size`."""
         return self._bytes
 
     def entries(self, since: int = 0) -> list[Entry]:
-        """Entries still held, oldest first; ``since`` keeps those numbered above it."""
+        """Entries still held, oldest first; `since` keeps those numbered above it."""
         with self._lock:
             return [entry for entry in self._entries if entry.number > since]
 
     def clear(self, deployment_id: str | None = None) -> None:
-        """Forget every entry, or only the requests of ``deployment_id``."""
+        """Forget every entry, or only the requests of `deployment_id`."""
         with self._lock:
             if deployment_id is None:
                 self._entries.clear()
@@ -246,8 +246,8 @@ class TooManySubscribers(RuntimeError):
 
 
 class Subscription:
-    """A subscriber's queue: at most ``backlog`` entries wait; past it the oldest go and
-    :meth:`take` reports how many were missed."""
+    """A subscriber's queue: at most `backlog` entries wait; past it the oldest go and
+    `take` reports how many were missed."""
 
     def __init__(
         self, journal: Journal, backlog: int, wake: Callable[[], None] | None = None
@@ -294,15 +294,15 @@ class Subscription:
 
 
 def clip(data: bytes, limit: int = BODY_LIMIT, encoding: str = "utf-8") -> str:
-    """The first ``limit`` bytes as text, key-shaped values masked; when there were more, a note
+    """The first `limit` bytes as text, key-shaped values masked; when there were more, a note
     of how many."""
     text = mask_text(data[:limit].decode(encoding, "replace"))
     return text + (f"… ({len(data)} bytes)" if len(data) > limit else "")
 
 
 def clip_headers(headers: list[tuple[str, str]]) -> dict[str, str]:
-    """Each value to :data:`HEADER_LIMIT`, all of them to about :data:`HEADERS_LIMIT`: past it,
-    the rest are dropped and counted under the name ``…``."""
+    """Each value to `HEADER_LIMIT`, all of them to about `HEADERS_LIMIT`: past it,
+    the rest are dropped and counted under the name `…`."""
     kept: dict[str, str] = {}
     used = dropped = 0
     for name, value in headers:

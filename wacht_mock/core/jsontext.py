@@ -1,6 +1,6 @@
 """JSON text read strictly: what a careful server accepts, and why it refuses the rest.
 
-Duplicate keys, ``NaN``/``Infinity``, lone UTF-16 surrogates, invalid UTF-8, integers of more
+Duplicate keys, `NaN`/`Infinity`, lone UTF-16 surrogates, invalid UTF-8, integers of more
 than 4,300 digits and absurd nesting are errors, each with a message that says where. Used by
 the mock for request bodies and by the contract validator for any body it reads; it knows
 nothing of HTTP.
@@ -16,13 +16,13 @@ MAX_DIGITS = 4300  # Python's own limit on converting digits to an int
 
 
 class JsonTextError(ValueError):
-    """Text that is not acceptable JSON; ``str(error)`` says why and where."""
+    """Text that is not acceptable JSON; `str(error)` says why and where."""
 
 
 def decode(raw: bytes, what: str = "Request body", *, max_depth: int | None = None) -> Any:
-    """``raw`` as Python data, or a :class:`JsonTextError` whose message starts with ``what``.
+    """`raw` as Python data, or a `JsonTextError` whose message starts with `what`.
 
-    With ``max_depth``, arrays and objects nested deeper than that are refused too.
+    With `max_depth`, arrays and objects nested deeper than that are refused too.
     """
     try:
         text = raw.decode("utf-8")
@@ -48,7 +48,7 @@ def decode(raw: bytes, what: str = "Request body", *, max_depth: int | None = No
 
 
 def _deep_place(data: Any, max_depth: int) -> str:
-    """A JSON pointer to the first value nested ``max_depth`` deep (shortened past 8 levels)."""
+    """A JSON pointer to the first value nested `max_depth` deep (shortened past 8 levels)."""
     path: list[str] = []
     item = data
     while len(path) < max_depth:
@@ -107,7 +107,7 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def _check_strings(data: Any, what: str, max_depth: int | None) -> None:
-    """Refuse lone surrogates (``"\\ud800"``): no text can hold them; and nesting too deep."""
+    """Refuse lone surrogates (`"\\ud800"`): no text can hold them; and nesting too deep."""
     pending = [(data, 0)]
     while pending:
         item, depth = pending.pop()

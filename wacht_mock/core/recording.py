@@ -37,7 +37,7 @@ _FACTS = "wacht_mock.facts"
 class Facts:
     """What the handlers learn about a request that its bytes do not say, for its journal entry.
 
-    One per request, on its ASGI scope: :func:`facts` finds it (and makes it, for a request the
+    One per request, on its ASGI scope: `facts` finds it (and makes it, for a request the
     recorder does not see), handlers fill it in, the recorder reads it once the response ends.
     """
 
@@ -52,7 +52,7 @@ class Facts:
 
 
 def facts(scope: Scope) -> Facts:
-    """The :class:`Facts` of the request whose ``scope`` this is."""
+    """The `Facts` of the request whose `scope` this is."""
     found: Facts = scope.setdefault(_FACTS, Facts())
     return found
 
@@ -60,15 +60,15 @@ def facts(scope: Scope) -> Facts:
 class Recorder:
     """Records method, path, query, masked headers, bodies, status, timing and script step.
 
-    Requests under ``skip_prefix`` (the control API) are not the client's traffic: not recorded.
+    Requests under `skip_prefix` (the control API) are not the client's traffic: not recorded.
 
-    Handlers tell it what the request's bytes do not say through its :class:`Facts`.
+    Handlers tell it what the request's bytes do not say through its `Facts`.
 
-    With ``answer_errors``, it is also the one wrapper that catches what escapes the app: a bug
+    With `answer_errors`, it is also the one wrapper that catches what escapes the app: a bug
     becomes a JSON 500 in the error envelope (logged, its traceback in the entry's error),
     recorded like any answer; once a response has started, the exception goes on up.
 
-    Bodies are kept as the bytes that came, up to what the journal shows (:class:`RawBody`):
+    Bodies are kept as the bytes that came, up to what the journal shows (`RawBody`):
     they are decoded, clipped and masked when the journal is read, not on the request's path.
     """
 
@@ -224,9 +224,9 @@ def _entry(
 
 
 def log_request(entry: Entry) -> None:
-    """``POST /ai/execution-contexts/7/execute 200 2.1 ms support-bot [rule 1 …]``, one line.
+    """`POST /ai/execution-contexts/7/execute 200 2.1 ms support-bot [rule 1 …]`, one line.
 
-    The record carries the entry (``wacht_request``; :func:`request_fields` for a structured
+    The record carries the entry (`wacht_request`; `request_fields` for a structured
     log). It is handed to the logger's handlers directly: a request line has no caller worth
     looking up on every request.
     """

@@ -8,6 +8,6 @@ _PACKAGE = Path(__file__).parent.parent
 
 
 def data_dir(name: str) -> Path:
-    """A top-level data folder (``contracts``, ``fixtures``): in the wheel, or in the checkout."""
+    """A top-level data folder (`contracts`, `fixtures`): in the wheel, or in the checkout."""
     packaged = _PACKAGE / "_data" / name
     return packaged if packaged.is_dir() else _PACKAGE.parent / name

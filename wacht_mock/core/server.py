@@ -1,15 +1,15 @@
 """Serving the mock with uvicorn: in a thread for tests, or in the foreground for the CLI.
 
 uvicorn's own loop polls for shutdown every 0.1 s and sleeps another 0.1 s while stopping; a
-fixture that starts and stops servers pays that each time. :class:`FastServer` waits on an event
+fixture that starts and stops servers pays that each time. `FastServer` waits on an event
 instead, so a stop costs about a millisecond when no client holds a connection open.
 
 A client cannot hold a connection forever without sending its request: the request head (from
 the connection's first byte, or its opening) and the request body each have
-``request_timeout`` seconds to arrive. A head that started is answered 408 in the error envelope,
+`request_timeout` seconds to arrive. A head that started is answered 408 in the error envelope,
 an idle connection is closed, and a body read that runs out of time raises
-:class:`~wacht_mock.core.errors.RequestTimeout` (408) from the app's ``receive``.
-``limit_concurrency`` is uvicorn's own: past it, requests get its plain 503.
+`RequestTimeout` (408) from the app's `receive`.
+`limit_concurrency` is uvicorn's own: past it, requests get its plain 503.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ class ServerStartError(RuntimeError):
 
 
 def bind(host: str, port: int) -> socket.socket:
-    """A listening TCP socket on ``host:port``, or a :class:`ServerStartError` that says why not."""
+    """A listening TCP socket on `host:port`, or a `ServerStartError` that says why not."""
     if type(port) is not int or not 0 <= port <= 65535:
         raise ServerStartError(
             f"port {port!r} is out of range: give 0 to 65535 with --port (0 picks a free port)"
@@ -130,7 +130,7 @@ class FastServer(uvicorn.Server):
 
     @property
     def stack(self) -> str:
-        """What serves the requests, once started: ``httptools + uvloop`` or ``h11 + asyncio``.
+        """What serves the requests, once started: `httptools + uvloop` or `h11 + asyncio`.
 
         uvicorn picks httptools and uvloop when they import (they are dependencies where wheels
         exist) and falls back to its pure-Python h11 parser and asyncio's loop otherwise.
@@ -173,7 +173,7 @@ def quiet_uvicorn() -> None:
 
 
 class BodyDeadline:
-    """ASGI middleware: the request body has ``seconds`` from the request's start to arrive."""
+    """ASGI middleware: the request body has `seconds` from the request's start to arrive."""
 
     def __init__(self, app: ASGIApp, seconds: float) -> None:
         self.app = app
@@ -204,7 +204,7 @@ class BodyDeadline:
 
 
 def timed_protocol(base: type[asyncio.Protocol], seconds: float) -> type[asyncio.Protocol]:
-    """``base`` (uvicorn's HTTP protocol) with a deadline on each request head."""
+    """`base` (uvicorn's HTTP protocol) with a deadline on each request head."""
 
     class HeadDeadline(base):  # type: ignore[valid-type,misc]
         _head_timer: asyncio.TimerHandle | None = None
@@ -296,7 +296,7 @@ def uvicorn_config(
 
 
 def add_limit_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--request-timeout`` and ``--limit-concurrency``, for every command that serves."""
+    """`--request-timeout` and `--limit-concurrency`, for every command that serves."""
     parser.add_argument(
         "--request-timeout",
         type=_positive(float),
@@ -373,13 +373,13 @@ class ServerThread:
             self.server.ready.set()
 
     def listen(self) -> ServerThread:
-        """Bind the port now (a :class:`ServerStartError` says why it cannot); serve later."""
+        """Bind the port now (a `ServerStartError` says why it cannot); serve later."""
         if self._socket is None:
             self._socket = bind(self.server.config.host, self.server.config.port)
         return self
 
     def start(self, timeout: float = 10.0) -> ServerThread:
-        """Listen (unless :meth:`listen` did), then serve from a thread."""
+        """Listen (unless `listen` did), then serve from a thread."""
         self.listen()
         assert self._socket is not None
         self._thread.start()

@@ -1,8 +1,8 @@
 """Reading Server-Sent Events, a chunk at a time, as the HTML standard frames them.
 
-Lines end in ``\\n``, ``\\r\\n`` or ``\\r``; a blank line dispatches the event; ``data`` lines
-join with ``\\n``; lines starting with ``:`` are comments. An event's ``id`` here is the one its own
-block set (``None`` if it set none), which is what a contract about ids needs.
+Lines end in `\\n`, `\\r\\n` or `\\r`; a blank line dispatches the event; `data` lines
+join with `\\n`; lines starting with `:` are comments. An event's `id` here is the one its own
+block set (`None` if it set none), which is what a contract about ids needs.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ class SseEvent:
     retry: int | None = None
 
     def as_object(self) -> dict[str, Any]:
-        """The event as the contract's event schema sees it: ``{event, data, id?, retry?}``."""
+        """The event as the contract's event schema sees it: `{event, data, id?, retry?}`."""
         value: dict[str, Any] = {"event": self.event, "data": self.data}
         if self.id is not None:
             value["id"] = self.id
@@ -30,7 +30,7 @@ class SseEvent:
         return value
 
     def encode(self) -> bytes:
-        """The event framed again (``event``, ``id``, ``retry``, one ``data`` line per line)."""
+        """The event framed again (`event`, `id`, `retry`, one `data` line per line)."""
         lines = [f"event: {self.event}"]
         lines += [f"id: {self.id}"] if self.id is not None else []
         lines += [f"retry: {self.retry}"] if self.retry is not None else []
@@ -105,7 +105,7 @@ class SseReader:
 
 
 def _line_end(buffer: bytes) -> tuple[int, int] | None:
-    """``(end of the line, start of the next)`` for the first complete line, if there is one."""
+    """`(end of the line, start of the next)` for the first complete line, if there is one."""
     newline, carriage = buffer.find(b"\n"), buffer.find(b"\r")
     if carriage == -1 or -1 < newline < carriage:
         return None if newline == -1 else (newline, newline + 1)

@@ -24,7 +24,7 @@ class Request:
 
 
 def media_type(content_type: str | None) -> str:
-    """``application/json`` for ``Application/JSON; charset=utf-8``."""
+    """`application/json` for `Application/JSON; charset=utf-8`."""
     return (content_type or "").split(";", 1)[0].strip().lower()
 
 
@@ -65,10 +65,10 @@ def unescape(part: str) -> str:
 
 
 def routing_path(raw_path: bytes) -> str:
-    """The path to route on: each segment decoded, an encoded slash (``%2F``) kept as it came.
+    """The path to route on: each segment decoded, an encoded slash (`%2F`) kept as it came.
 
-    ``/ai/execution-contexts/1%2Fmessages`` names the context ``1%2Fmessages`` (an unknown id),
-    never the messages of context ``1``.
+    `/ai/execution-contexts/1%2Fmessages` names the context `1%2Fmessages` (an unknown id),
+    never the messages of context `1`.
     """
     pieces = _ENCODED_SLASH.split(raw_path.decode("latin-1"))
     return "".join(piece if index % 2 else unquote(piece) for index, piece in enumerate(pieces))

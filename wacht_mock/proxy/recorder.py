@@ -1,10 +1,10 @@
 """Recording what an upstream answers, as fixture files the mock loads unedited.
 
-The proxy hands each exchange to a :class:`FixtureRecorder`; it keeps, per deployment (under a
+The proxy hands each exchange to a `FixtureRecorder`; it keeps, per deployment (under a
 key alias), the contexts as last seen with their ids, timestamps and history, and per agent the
 replies as rules matched on the request that produced them (message, execution kind, context).
-Files are written after every recorded exchange: ``deployment.<alias>.yaml`` and
-``agent.<name>.yaml``, in a stable order and format, merged with what the folder already held
+Files are written after every recorded exchange: `deployment.<alias>.yaml` and
+`agent.<name>.yaml`, in a stable order and format, merged with what the folder already held
 (a newer answer to the same request replaces the older one; the same request answered again in
 one session becomes a sequence of replies).
 """
@@ -47,7 +47,7 @@ RuleKey = tuple[str, str, str]  # context id, kind, message ("" for continue)
 
 
 def parse_timing(text: str) -> float | None:
-    """``exact`` (1.0), ``scaled:F`` (F), ``none`` (None): how stream timing is kept."""
+    """`exact` (1.0), `scaled:F` (F), `none` (None): how stream timing is kept."""
     if text == "none":
         return None
     if text == "exact":
@@ -68,7 +68,7 @@ class _Agent:
 
 
 class FixtureRecorder:
-    """Turns exchanges into fixture files under ``directory``."""
+    """Turns exchanges into fixture files under `directory`."""
 
     def __init__(
         self,
@@ -153,7 +153,7 @@ class FixtureRecorder:
             rules[key] = [reply]
 
     def write(self) -> None:
-        """Write every file (atomically, each in one go); ``on_write`` hears which changed."""
+        """Write every file (atomically, each in one go); `on_write` hears which changed."""
         changed: list[Path] = []
         with self._lock:
             if self._contexts:
@@ -232,7 +232,7 @@ _CONTEXT_FIELDS = (
 
 
 Fetch = Callable[[str], Awaitable[Any]]
-"""``async (path) -> parsed JSON``: a GET to the upstream with the request's credentials."""
+"""`async (path) -> parsed JSON`: a GET to the upstream with the request's credentials."""
 
 
 class Capture:
@@ -269,7 +269,7 @@ class Capture:
         complete: bool = True,
         dropped: bool = False,
     ) -> None:
-        """Record the answer (``content`` None for a stream); problems are logged, not raised."""
+        """Record the answer (`content` None for a stream); problems are logged, not raised."""
         failed = status >= 400 and not (self.sub == "/execute" and _is_fault(status))
         if failed:
             return  # the mock gives the same answer to the same bad request by itself

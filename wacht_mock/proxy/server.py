@@ -1,12 +1,12 @@
-"""``wacht-mock proxy``: a real server, watched through the contract.
+"""`wacht-mock proxy`: a real server, watched through the contract.
 
 Every request is forwarded to the upstream as it came (streams pass through as they arrive) and
 both directions are validated: the client's request, and the upstream's status, headers, body or
-each Server-Sent Event. Violations go into the journal (each entry's ``violations``), into the
-:class:`~wacht_mock.contract.drift.DriftReport` (which field of which operation, how often) and
+each Server-Sent Event. Violations go into the journal (each entry's `violations`), into the
+`DriftReport` (which field of which operation, how often) and
 into the
-log. With ``fail_on_violation`` a response that breaks the contract reaches the client as a 502 in
-the error envelope instead (or, once a stream has started, as a final ``error`` event).
+log. With `fail_on_violation` a response that breaks the contract reaches the client as a 502 in
+the error envelope instead (or, once a stream has started, as a final `error` event).
 
     proxy = ContractProxy("https://staging.example.com")
     with ProxyThread(proxy) as server:
@@ -62,11 +62,11 @@ DEFAULT_TIMEOUT = 60.0
 CONTROL = PREFIX + "/"
 """A mock upstream's control API: forwarded, but neither validated nor journaled."""
 KEY_VARIABLE = "WACHT_API_KEY"
-"""The upstream's key when the proxy sends its own (``--record-missing``)."""
+"""The upstream's key when the proxy sends its own (`--record-missing`)."""
 
 
 class BadGateway(ApiError):
-    """The upstream failed, or (with ``fail_on_violation``) answered against the contract."""
+    """The upstream failed, or (with `fail_on_violation`) answered against the contract."""
 
     status = 502
 
@@ -79,7 +79,7 @@ class BadGateway(ApiError):
 
 class Replay(Protocol):
     """What answers before the upstream (capture on miss): the proxy forwards, and records,
-    only the requests it ``misses``."""
+    only the requests it `misses`."""
 
     @property
     def app(self) -> ASGIApp: ...
@@ -88,7 +88,7 @@ class Replay(Protocol):
 
 
 class ContractProxy:
-    """The proxy's state and its ASGI application (``app``)."""
+    """The proxy's state and its ASGI application (`app`)."""
 
     def __init__(
         self,
@@ -177,7 +177,7 @@ class Exchange:
         self.capture: Capture | None = None
 
     async def run(self) -> None:
-        """Forward, check, answer; an :class:`ApiError` before the answer is rendered here."""
+        """Forward, check, answer; an `ApiError` before the answer is rendered here."""
         try:
             await self._exchange()
         except ApiError as exc:
@@ -225,7 +225,7 @@ class Exchange:
 
     def _upstream_url(self) -> httpx.URL:
         """The upstream's scheme, host and port, always: only the path and query come from the
-        request, and a target that is not origin-form (``/path?query``) is refused."""
+        request, and a target that is not origin-form (`/path?query`) is refused."""
         raw_path: bytes = self.scope.get("raw_path") or quote(self.path).encode()
         if not raw_path.startswith(b"/"):
             shown = mask_text(raw_path[:80].decode("latin-1"))
@@ -320,7 +320,7 @@ class Exchange:
         await self.send({"type": "http.response.body", "body": b"", "more_body": False})
 
     async def _forward_events(self, events: Iterable[SseEvent], problems: list[Violation]) -> bool:
-        """Strict mode: whole, valid events only; ``True`` when a bad one ended the stream."""
+        """Strict mode: whole, valid events only; `True` when a bad one ended the stream."""
         if problems:
             await self._error_event(BadGateway.refusing(problems))
             return True
@@ -332,7 +332,7 @@ class Exchange:
         await self.send({"type": "http.response.body", "body": body, "more_body": True})
 
     async def _error_event(self, error: ApiError) -> None:
-        """Once a stream has started, an error is its last event (the contract's ``error``)."""
+        """Once a stream has started, an error is its last event (the contract's `error`)."""
         await self._more(b"\n" + SseEvent("error", error.body()).encode())
         await self.send({"type": "http.response.body", "body": b"", "more_body": False})
 
@@ -354,7 +354,7 @@ class Exchange:
 
 
 def _once(body: bytes, then: Receive) -> Receive:
-    """A ``receive`` that hands over a body already read, then what the client sends next."""
+    """A `receive` that hands over a body already read, then what the client sends next."""
     sent = False
 
     async def receive() -> Message:
@@ -372,7 +372,7 @@ def _headers(raw: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
 
 
 class ProxyThread(ServerThread):
-    """A :class:`ContractProxy` served on a real socket from a daemon thread."""
+    """A `ContractProxy` served on a real socket from a daemon thread."""
 
     def __init__(
         self,

@@ -46,7 +46,7 @@ def create_app(config: MockConfig | WachtMock | None = None) -> Starlette:
 
 
 def _dashboard(mock: WachtMock) -> list[Mount]:
-    """``/_mock/ui/`` when the dashboard is on (before ``/_mock/``; imported only then)."""
+    """`/_mock/ui/` when the dashboard is on (before `/_mock/`; imported only then)."""
     if not (mock.config.dashboard and mock.config.control_token):
         return []
     from wacht_mock.service.dashboard.routes import dashboard_routes
@@ -81,7 +81,7 @@ async def render_http_exception(request: Request, exc: Exception) -> Response:
 
 
 class EncodedSlashes:
-    """Routes on the path as sent: an id holding ``%2F`` is one (unknown) id, not two segments."""
+    """Routes on the path as sent: an id holding `%2F` is one (unknown) id, not two segments."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app

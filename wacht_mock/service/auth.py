@@ -37,7 +37,7 @@ def is_well_formed(api_key: str) -> bool:
 class KeyPolicy:
     """Which keys are let in.
 
-    By default any well-formed key is accepted and is its own deployment; with ``keys`` given,
+    By default any well-formed key is accepted and is its own deployment; with `keys` given,
     every other key is answered with 401.
     """
 
@@ -50,7 +50,7 @@ class KeyPolicy:
                 )
 
     def authenticate(self, authorization: str | None) -> Tenant:
-        """The tenant of an ``Authorization`` header value, or :class:`Unauthorized`."""
+        """The tenant of an `Authorization` header value, or `Unauthorized`."""
         if not authorization:
             raise Unauthorized(MISSING_KEY)
         scheme, _, key = authorization.partition(" ")

@@ -1,4 +1,4 @@
-"""How a mock is set up: one frozen value, given to :func:`wacht_mock.create_app`."""
+"""How a mock is set up: one frozen value, given to `wacht_mock.create_app`."""
 
 from __future__ import annotations
 
@@ -15,18 +15,18 @@ from wacht_mock.core.journal import DEFAULT_JOURNAL_BYTES, DEFAULT_JOURNAL_SIZE
 
 @dataclass(frozen=True)
 class MockConfig:
-    """Every knob of the mock, with the defaults of ``wacht-mock serve``.
+    """Every knob of the mock, with the defaults of `wacht-mock serve`.
 
-    ``api_keys``: ``None`` lets in any well-formed key (each its own deployment); a sequence lets
-    in those keys only. ``ignore_unknown_fields`` relaxes the contract's
-    ``additionalProperties: false`` for clients that send extra fields the real service ignores.
-    ``strict_agents`` turns an execute for an agent without a script into a 404.
-    ``control_token``: ``None`` keeps the control API (``/_mock/``) off. ``journal_size`` and
-    ``journal_bytes`` bound the request journal (in entries and in the text they hold),
-    ``call_log_size`` each agent's call log (newest kept). ``profile``: the dialect spoken,
-    ``guide`` (the documented API) or ``platform`` (the published SDKs and their server).
-    ``dashboard`` serves the dashboard under ``/_mock/ui/`` (it needs a ``control_token``), to
-    loopback clients only unless ``dashboard_remote``.
+    `api_keys`: `None` lets in any well-formed key (each its own deployment); a sequence lets
+    in those keys only. `ignore_unknown_fields` relaxes the contract's
+    `additionalProperties: false` for clients that send extra fields the real service ignores.
+    `strict_agents` turns an execute for an agent without a script into a 404.
+    `control_token`: `None` keeps the control API (`/_mock/`) off. `journal_size` and
+    `journal_bytes` bound the request journal (in entries and in the text they hold),
+    `call_log_size` each agent's call log (newest kept). `profile`: the dialect spoken,
+    `guide` (the documented API) or `platform` (the published SDKs and their server).
+    `dashboard` serves the dashboard under `/_mock/ui/` (it needs a `control_token`), to
+    loopback clients only unless `dashboard_remote`.
     """
 
     seed: int | None = None

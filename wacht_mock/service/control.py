@@ -1,9 +1,9 @@
-"""The control API under ``/_mock/``: what the pytest handle does, for tests in any language.
+"""The control API under `/_mock/`: what the pytest handle does, for tests in any language.
 
-``GET /_mock/health`` and ``GET /_mock/contract`` are always on and need nothing: a liveness
+`GET /_mock/health` and `GET /_mock/contract` are always on and need nothing: a liveness
 probe and the contract the mock follows, both read-only. The rest is off unless the server has a
-control token (``wacht-mock serve --control``); then every call needs the header
-``X-Wacht-Mock-Token: <token>``. It is not part of the contract and never appears in it.
+control token (`wacht-mock serve --control`); then every call needs the header
+`X-Wacht-Mock-Token: <token>`. It is not part of the contract and never appears in it.
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ async def health(request: Request) -> Response:
 
 async def contract(request: Request) -> Response:
     """The OpenAPI document of the profile the mock speaks: the file as shipped (YAML), or, when
-    ``Accept`` asks for JSON, the document with the shapes it borrows bundled in."""
+    `Accept` asks for JSON, the document with the shapes it borrows bundled in."""
     mock: WachtMock = request.app.state.mock  # no token needed here: not through _mock()
     path = contract_path(mock.profile.name)
     if "application/json" in request.headers.get("accept", ""):
@@ -87,7 +87,7 @@ async def _document(request: Request) -> Any:
 
 async def reset(request: Request) -> Response:
     """Everything back to the start; or one deployment, named in the body
-    (``{"api_key": …}`` or ``{"deployment_id": …}``) or the query (``?deployment_id=…``)."""
+    (`{"api_key": …}` or `{"deployment_id": …}`) or the query (`?deployment_id=…`)."""
     mock = _mock(request)
     mock.reset(await _deployment_to_reset(request))
     return Response(status_code=204)
@@ -143,7 +143,7 @@ async def fixtures(request: Request) -> Response:
 
 
 async def faults(request: Request) -> Response:
-    """``GET``: the fault rules, with how often each fired; ``POST``: add some; ``DELETE``."""
+    """`GET`: the fault rules, with how often each fired; `POST`: add some; `DELETE`."""
     mock = _mock(request)
     if request.method == "POST":
         try:
@@ -157,7 +157,7 @@ async def faults(request: Request) -> Response:
 
 
 async def settings(request: Request) -> Response:
-    """``{"seed": int | null, "strict_agents": bool, "profile": "guide" | "platform"}``: read,
+    """`{"seed": int | null, "strict_agents": bool, "profile": "guide" | "platform"}`: read,
     or change what is sent (a reset goes back to the configured values)."""
     mock = _mock(request)
     if request.method == "PUT":
@@ -198,7 +198,7 @@ def _apply_settings(mock: WachtMock, changes: dict[str, Any]) -> None:
 
 
 async def journal(request: Request) -> Response:
-    """``GET``: entries numbered above ``since`` (oldest first); ``DELETE``: clear it."""
+    """`GET`: entries numbered above `since` (oldest first); `DELETE`: clear it."""
     mock = _mock(request)
     if request.method == "DELETE":
         mock.journal.clear()
@@ -209,7 +209,7 @@ async def journal(request: Request) -> Response:
 
 
 async def state(request: Request) -> Response:
-    """``GET``: the whole state (contexts and settings); ``PUT``: replace the state with one."""
+    """`GET`: the whole state (contexts and settings); `PUT`: replace the state with one."""
     mock = _mock(request)
     if request.method == "GET":
         exported = await anyio.to_thread.run_sync(export_state, mock.store)
@@ -239,8 +239,8 @@ def _import(mock: WachtMock, raw: bytes) -> tuple[int, dict[str, Any]]:
 
 
 async def calls(request: Request) -> Response:
-    """An agent's call log: ``called``, ``call_count`` and each call with its reply; every
-    deployment's calls, or one's (``?deployment_id=…``)."""
+    """An agent's call log: `called`, `call_count` and each call with its reply; every
+    deployment's calls, or one's (`?deployment_id=…`)."""
     name = request.path_params["agent_name"]
     query = dict(request.query_params)
     if set(query) - {"deployment_id"}:
@@ -270,7 +270,7 @@ async def calls(request: Request) -> Response:
 
 async def executions(request: Request) -> Response:
     """The runs the mock keeps (oldest first), of one deployment and one context if asked
-    (``?deployment_id=…&context_id=…``): ids, agent, kind, status and stop reason."""
+    (`?deployment_id=…&context_id=…`): ids, agent, kind, status and stop reason."""
     mock = _mock(request)
     query = dict(request.query_params)
     unknown = set(query) - {"deployment_id", "context_id"}
@@ -292,7 +292,7 @@ async def run_state(request: Request) -> Response:
 
 
 def control_routes(*, guarded: bool) -> Mount:
-    """``/_mock/``: health and contract always; the rest with a control token (``guarded``)."""
+    """`/_mock/`: health and contract always; the rest with a control token (`guarded`)."""
     return Mount(PREFIX, routes=[*OPEN, *(GUARDED if guarded else ())])
 
 

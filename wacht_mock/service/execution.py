@@ -1,14 +1,14 @@
 """One agent execution: the store and the script engine, joined.
 
 The service looks up the context, asks the engine for the scripted reply, records the turns and
-the context's new ``execution_state`` in the store, and hands back an :class:`Execution` that the
-routes render as JSON or as a stream. It knows nothing of HTTP beyond raising :class:`ApiError`.
+the context's new `execution_state` in the store, and hands back an `Execution` that the
+routes render as JSON or as a stream. It knows nothing of HTTP beyond raising `ApiError`.
 
-A run can pause: a scripted tool call that ``requires_approval`` (until an ``approval_response``
-allows it) or that is ``client_executed`` (until a ``platform_function_result`` brings its
-result) leaves the context ``waiting_for_input`` with the rest of the reply held; the answer
-resumes it. A scripted ``ask`` waits for a ``user_input_response`` (or a new message). ``cancel``
-ends a waiting run, or a stream in flight, as ``interrupted``.
+A run can pause: a scripted tool call that `requires_approval` (until an `approval_response`
+allows it) or that is `client_executed` (until a `platform_function_result` brings its
+result) leaves the context `waiting_for_input` with the rest of the reply held; the answer
+resumes it. A scripted `ask` waits for a `user_input_response` (or a new message). `cancel`
+ends a waiting run, or a stream in flight, as `interrupted`.
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ CLIENT_CLOSED_REQUEST = 499
 class Execution:
     """What an execute call produced: its ids, the reply, and the JSON the client gets.
 
-    ``reply`` is None for a ``cancel``, which ends a run without a reply.
+    `reply` is None for a `cancel`, which ends a run without a reply.
     """
 
     execution_id: str
@@ -84,7 +84,7 @@ class Execution:
 
 
 class ExecutionService:
-    """Runs ``execute`` requests against a store with an engine."""
+    """Runs `execute` requests against a store with an engine."""
 
     def __init__(self, store: Store, engine: Engine, profile: DialectProfile | None = None) -> None:
         self.store = store
@@ -117,7 +117,7 @@ class ExecutionService:
         return self._logged(run, request.kind, self._run(run, user, reply))
 
     def _logged(self, run: _Run, kind: str, execution: Execution) -> Execution:
-        """Keep what the model was given in ``run`` and how the execution ended."""
+        """Keep what the model was given in `run` and how the execution ended."""
         reply = execution.reply
         if reply is not None and reply.call is not None:
             record = RunRecord(
@@ -283,7 +283,7 @@ class ExecutionService:
     # -- streams ------------------------------------------------------------------------------
 
     def stream_started(self, execution: Execution) -> threading.Event:
-        """A stream of ``execution`` is in flight; ``cancel`` sets the event it returns."""
+        """A stream of `execution` is in flight; `cancel` sets the event it returns."""
         cancelled = threading.Event()
         context = execution.context
         with self._lock:
@@ -305,7 +305,7 @@ class ExecutionService:
             self.store.update(context.deployment_id, context.id, final, touch=False)
 
     def interrupted(self, execution: Execution, message: str) -> None:
-        """The client of a stream left before its end: its execution is ``interrupted``, as the
+        """The client of a stream left before its end: its execution is `interrupted`, as the
         client saw it (unless the context has run another execution since, or is gone)."""
         recorded = execution.context.execution_state
         if recorded is None:
@@ -329,7 +329,7 @@ class ExecutionService:
     # -- the engine ---------------------------------------------------------------------------
 
     def would_miss(self, deployment_id: str, context_id: str, request: ExecuteRequest) -> bool:
-        """Whether executing ``request`` would be a replay miss (nothing runs, nothing moves)."""
+        """Whether executing `request` would be a replay miss (nothing runs, nothing moves)."""
 
         try:
             context = self.store.get(deployment_id, context_id)
@@ -446,7 +446,7 @@ def _call_of(
     files: tuple[str, ...],
     agent_name: str | None = None,
 ) -> AgentCall:
-    """What the engine is told of an execution of ``context`` (``run`` gives its ids)."""
+    """What the engine is told of an execution of `context` (`run` gives its ids)."""
     view = ContextView(
         id=context.id,
         title=context.title,

@@ -1,11 +1,11 @@
 """Faults on any operation: an error status, a latency or a dropped connection, on schedule.
 
-A :class:`FaultRule` matches an operation (``list``, ``create``, ``get``, ``update``,
-``delete``, ``execute``, ``messages``) or a method and a path pattern (``*`` is one path
-segment or more), optionally only for one deployment (an API key). It fires on ``times``
-matching calls (the next N; then it is spent) and, with a ``probability``, on a seeded draw:
+A `FaultRule` matches an operation (`list`, `create`, `get`, `update`,
+`delete`, `execute`, `messages`) or a method and a path pattern (`*` is one path
+segment or more), optionally only for one deployment (an API key). It fires on `times`
+matching calls (the next N; then it is spent) and, with a `probability`, on a seeded draw:
 the mock's seed gives the same sequence for the same requests. Every fault that fires is noted
-in the journal (``entry.fault``).
+in the journal (`entry.fault`).
 
 ```yaml
 faults:
@@ -104,7 +104,7 @@ class FaultRule(BaseModel):
         return self
 
     def matches(self, method: str, path: str, deployment_id: Callable[[], str | None]) -> bool:
-        """Whether this rule is for a request (``deployment_id`` is asked only if need be)."""
+        """Whether this rule is for a request (`deployment_id` is asked only if need be)."""
         if self.operation is not None and operation_of(method, path) != self.operation:
             return False
         if self.method is not None and self.method.upper() != method.upper():
@@ -126,7 +126,7 @@ class FaultRule(BaseModel):
 
 
 def parse_rules(data: object, source: str) -> list[FaultRule]:
-    """Fault rules from a list of mappings; a ``ValueError`` names the source and the place."""
+    """Fault rules from a list of mappings; a `ValueError` names the source and the place."""
     items = data if isinstance(data, list) else [data]
     rules = []
     for index, item in enumerate(items):

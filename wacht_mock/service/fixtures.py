@@ -13,14 +13,14 @@ agents:                             # every deployment's scripts; see fixtures/a
   support-bot: {reply: "Hello {context.title}"}
 ```
 
-YAML or JSON (by suffix); a folder stands for every ``*.yaml``, ``*.yml`` and ``*.json`` in it.
-The examples shipped with the package go by name: ``examples`` (all of them) or
-``examples:agents`` (one). A ``faults:`` list injects faults on any operation
-(:mod:`wacht_mock.service.faults`).
+YAML or JSON (by suffix); a folder stands for every `*.yaml`, `*.yml` and `*.json` in it.
+The examples shipped with the package go by name: `examples` (all of them) or
+`examples:agents` (one). A `faults:` list injects faults on any operation
+(`wacht_mock.service.faults`).
 
-A context with an ``id`` is a recorded one (:class:`~wacht_mock.core.cassette.RecordedContext`):
+A context with an `id` is a recorded one (`RecordedContext`):
 it is there from the start with its id, timestamps and history; or, when the recording session
-created it (``created_by``), it is created again, with its recorded id, by the first create
+created it (`created_by`), it is created again, with its recorded id, by the first create
 request with the same body.
 """
 
@@ -64,7 +64,7 @@ class Generate(BaseModel):
 
 
 class SeededContext(BaseModel):
-    """A context a fixture makes when it loads; without a ``status``, the profile's first one."""
+    """A context a fixture makes when it loads; without a `status`, the profile's first one."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
@@ -75,7 +75,7 @@ class SeededContext(BaseModel):
 
 
 def _recorded(value: Any) -> str:
-    """A context written with its ``id`` was recorded; one without is made when loaded."""
+    """A context written with its `id` was recorded; one without is made when loaded."""
     if isinstance(value, RecordedContext) or (isinstance(value, dict) and "id" in value):
         return "recorded"
     return "new"
@@ -104,10 +104,10 @@ class FixtureFile(BaseModel):
 
 
 def locate(path: str | Path, bases: Sequence[Path] = ()) -> Path:
-    """Where a fixture path is: a shipped example by name, or the first of ``bases`` that has it.
+    """Where a fixture path is: a shipped example by name, or the first of `bases` that has it.
 
-    Without ``bases``, a relative path is relative to the current directory. A path found
-    nowhere is a :class:`FixtureError` naming where it looked.
+    Without `bases`, a relative path is relative to the current directory. A path found
+    nowhere is a `FixtureError` naming where it looked.
     """
     text = str(path)
     if text == EXAMPLES or text.startswith(EXAMPLES + ":"):
@@ -137,7 +137,7 @@ def _example(name: str) -> Path:
 
 
 def fixture_files(paths: Iterable[str | Path]) -> Iterator[Path]:
-    """The files behind ``paths``: files as given, folders as their fixture files, sorted."""
+    """The files behind `paths`: files as given, folders as their fixture files, sorted."""
     for given in paths:
         path = locate(given)
         if path.is_dir():
@@ -179,9 +179,9 @@ def apply(
 ) -> int:
     """Seed the contexts and load the scripts of one file; returns how many contexts it made.
 
-    A context without a ``status`` takes the ``profile``'s status of a new context (``guide``
+    A context without a `status` takes the `profile`'s status of a new context (`guide`
     unless told).
-    ``only``: a deployment id; then only what the file gives that deployment is loaded (its
+    `only`: a deployment id; then only what the file gives that deployment is loaded (its
     contexts and its own scripts), as a reset of that deployment does.
     All or nothing: the keys and scripts are checked before anything is loaded or created.
     """

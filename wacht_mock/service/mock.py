@@ -22,9 +22,9 @@ from wacht_mock.service.store import Store
 class WachtMock:
     """The state behind one mock server, usable without any server at all.
 
-    It starts with the configured fixture files loaded; :meth:`reset` goes back to that start,
+    It starts with the configured fixture files loaded; `reset` goes back to that start,
     from the documents parsed then and kept in memory (the disk is not read again: a changed
-    file is for :class:`~wacht_mock.service.watch.FixtureWatcher` to take in, or not).
+    file is for `FixtureWatcher` to take in, or not).
     """
 
     def __init__(self, config: MockConfig | None = None) -> None:
@@ -46,7 +46,7 @@ class WachtMock:
 
     def load_fixtures(self, paths: Iterable[str | Path]) -> int:
         """Seed contexts, load scripts and faults from fixture files or folders (or the shipped
-        ``examples``); returns how many contexts were made.
+        `examples`); returns how many contexts were made.
 
         What they add lasts until the next reset (the start state is the configured fixtures).
         """
@@ -57,7 +57,7 @@ class WachtMock:
         self._start[path] = fixture
 
     def _apply(self, files: dict[Path, FixtureFile], only: str | None = None) -> int:
-        """Load parsed fixture documents; ``only``: a deployment id, then only what they give
+        """Load parsed fixture documents; `only`: a deployment id, then only what they give
         that deployment (its contexts and own scripts, no faults), as its reset does."""
         made = 0
         for path, fixture in files.items():
@@ -81,7 +81,7 @@ class WachtMock:
         return made
 
     def add_faults(self, rules: Iterable[FaultRule]) -> None:
-        """Inject faults on any operation (see :mod:`wacht_mock.service.faults`)."""
+        """Inject faults on any operation (see `wacht_mock.service.faults`)."""
         self.faults.add(rules)
 
     def loaded(self) -> tuple[Counter[str], set[str]]:
@@ -108,7 +108,7 @@ class WachtMock:
         self.reset()
 
     def speak(self, profile: str) -> None:
-        """Speak ``profile``'s dialect from now on (``guide`` or ``platform``)."""
+        """Speak `profile`'s dialect from now on (`guide` or `platform`)."""
         self.profile = dialect(profile)
         self.requests = RequestReader(
             self.profile, ignore_unknown=self.config.ignore_unknown_fields
@@ -118,7 +118,7 @@ class WachtMock:
     def reset(self, deployment_id: str | None = None) -> None:
         """Back to the start: no contexts, scripts or journal beyond the configured fixtures.
 
-        With ``deployment_id``, only that deployment goes back to the start: its contexts, its
+        With `deployment_id`, only that deployment goes back to the start: its contexts, its
         place in every script's sequences, its call logs, its own scripts and its journal
         entries; the shared scripts and settings, and every other deployment, stay as they are.
         """

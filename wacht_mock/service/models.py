@@ -24,7 +24,7 @@ from wacht_mock.agents.blocks import (
 if TYPE_CHECKING:
     from wacht_mock.agents import RenderedReply
 
-#: A context's status: the guide's three, or the platform's run states (see ``profiles``).
+#: A context's status: the guide's three, or the platform's run states (see `profiles`).
 Status = Literal[
     "active",
     "inactive",
@@ -43,7 +43,7 @@ Role = Literal["user", "assistant", "tool", "system"]
 
 @dataclass(frozen=True, slots=True)
 class PendingInput:
-    """What a ``waiting_for_input`` run waits for: an answer, an approval, or a tool's result."""
+    """What a `waiting_for_input` run waits for: an answer, an approval, or a tool's result."""
 
     message: str
     kind: PendingKind = "question"
@@ -82,7 +82,7 @@ class Context:
     execution_state: ExecutionState | None = None
     conversation_id: str | None = None
     executions: int = 0
-    #: Tools an ``approval_response`` allowed for good (``allow_always``) in this context.
+    #: Tools an `approval_response` allowed for good (`allow_always`) in this context.
     always_allowed: frozenset[str] = frozenset()
     #: The rest of a run paused for an approval or a client's tool result (never rendered).
     held: RenderedReply | None = None

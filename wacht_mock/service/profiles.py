@@ -1,9 +1,9 @@
-"""The two dialects one mock speaks: ``guide`` (the documented API) and ``platform``.
+"""The two dialects one mock speaks: `guide` (the documented API) and `platform`.
 
 A profile is data, not code: which contract document the requests are held to, which context
 statuses exist and what a new context starts as, whether a context's status follows its runs,
-and what the real server let through that its contract forbids (the ``platform`` server ignored
-unknown fields and an update's unknown ``status``: the mock does too, and notes each in the
+and what the real server let through that its contract forbids (the `platform` server ignored
+unknown fields and an update's unknown `status`: the mock does too, and notes each in the
 journal so the test that sent it still fails). Everything else is shared code.
 """
 
@@ -37,7 +37,7 @@ class DialectProfile:
 
     @property
     def strict_validator(self) -> ContractValidator:
-        """The contract with every ``additionalProperties: true`` made false: what no SDK sends."""
+        """The contract with every `additionalProperties: true` made false: what no SDK sends."""
         return _strict_validator(self.name)
 
     @property
@@ -80,7 +80,7 @@ def _max_limit(name: Profile) -> int:
 
 @cache
 def dialect(name: str) -> DialectProfile:
-    """The profile called ``name`` (a ``ValueError`` names the choices for anything else)."""
+    """The profile called `name` (a `ValueError` names the choices for anything else)."""
     if name not in PROFILES:
         raise ValueError(f"profile must be one of {', '.join(PROFILES)}, got {name!r}")
     profile: Profile = "guide" if name == "guide" else "platform"

@@ -25,7 +25,7 @@ def _single(params: QueryParams, name: str) -> str | None:
 
 
 def integer(params: QueryParams, name: str, *, default: int, low: int, high: int | None) -> int:
-    """A whole number in ``[low, high]`` written in plain digits."""
+    """A whole number in `[low, high]` written in plain digits."""
     raw = _single(params, name)
     if raw is None:
         return default
@@ -37,7 +37,7 @@ def integer(params: QueryParams, name: str, *, default: int, low: int, high: int
 
 
 def status(params: QueryParams, profile: DialectProfile) -> str | None:
-    """The ``status`` filter: one of the guide's statuses, or (platform) any string at all."""
+    """The `status` filter: one of the guide's statuses, or (platform) any string at all."""
     raw = _single(params, "status")
     if raw is None or profile.lenient or raw in profile.statuses:
         return raw
@@ -52,7 +52,7 @@ def text(params: QueryParams, name: str) -> str | None:
 
 
 def paging(params: QueryParams, max_limit: int) -> tuple[int, int]:
-    """``(limit, offset)``: limit 1 to ``max_limit`` (default 50), offset >= 0 (default 0)."""
+    """`(limit, offset)`: limit 1 to `max_limit` (default 50), offset >= 0 (default 0)."""
     limit = integer(params, "limit", default=DEFAULT_LIMIT, low=1, high=max_limit)
     offset = integer(params, "offset", default=0, low=0, high=None)
     return limit, offset
@@ -60,7 +60,7 @@ def paging(params: QueryParams, max_limit: int) -> tuple[int, int]:
 
 def unknown(params: QueryParams, known: Collection[str]) -> list[str]:
     """A note for each parameter the contract does not name (the real service ignores them,
-    so the mock answers as it would; a typo such as ``stauts`` still deserves a word)."""
+    so the mock answers as it would; a typo such as `stauts` still deserves a word)."""
     notes = []
     for name in dict.fromkeys(key for key, _ in params.multi_items() if key not in known):
         hint = did_you_mean(name, known)

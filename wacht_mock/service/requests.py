@@ -1,12 +1,12 @@
 """Request bodies, held to the profile's contract and read into what the service acts on.
 
 The contract document is the one definition of a body's shape: a body is validated against the
-operation's request schema (:meth:`ContractValidator.request_body`), and only then read. Null is
-"absent" everywhere, as the platform's serde ``Option``s made it: a create takes the default, an
+operation's request schema (`ContractValidator.request_body`), and only then read. Null is
+"absent" everywhere, as the platform's serde `Option`s made it: a create takes the default, an
 update leaves the field alone. What the real server let through although its contract forbids
-it (the ``platform`` profile's unknown fields, an update's unknown ``status``) is dropped and
-returned as a note for the journal; under ``--ignore-unknown-fields`` unknown fields are dropped
-silently. Anything else wrong is a :class:`~wacht_mock.core.errors.BadRequest` that points at the
+it (the `platform` profile's unknown fields, an update's unknown `status`) is dropped and
+returned as a note for the journal; under `--ignore-unknown-fields` unknown fields are dropped
+silently. Anything else wrong is a `BadRequest` that points at the
 field, and a body in the other profile's dialect says which switch speaks it.
 """
 
@@ -51,7 +51,7 @@ Mode = Literal["allow_once", "allow_always"]
 
 @dataclass(frozen=True)
 class Approval:
-    """One tool approved by an ``approval_response``."""
+    """One tool approved by an `approval_response`."""
 
     tool_name: str
     mode: Mode
@@ -158,7 +158,7 @@ def _message(violations: list[Violation]) -> str:
 
 
 def _without(body: Any, pointers: list[str]) -> Any:
-    """A copy of ``body`` without the members at ``pointers`` (the input is never changed)."""
+    """A copy of `body` without the members at `pointers` (the input is never changed)."""
     paths = [[unescape(part) for part in pointer.split("/")[1:]] for pointer in pointers]
     return _pruned(body, [path for path in paths if path])
 
@@ -186,7 +186,7 @@ def _pruned(node: Any, paths: list[list[str]]) -> Any:
 
 
 def _variant_problem(variants: dict[str, Any], profile: DialectProfile) -> str | None:
-    """The platform's own words when ``execution_type`` holds other than exactly one variant."""
+    """The platform's own words when `execution_type` holds other than exactly one variant."""
     used = [key for key, value in variants.items() if key in KINDS and value is not None]
     nulls = [key for key, value in variants.items() if key in KINDS and value is None]
     if profile.name == "guide" and nulls:
@@ -254,7 +254,7 @@ def platform_status_hint(value: object, profile: DialectProfile) -> str:
 
 
 def is_platform_status(value: object) -> bool:
-    """Whether ``value`` is a run state of the platform contract's ``ContextStatus``."""
+    """Whether `value` is a run state of the platform contract's `ContextStatus`."""
     return isinstance(value, str) and value in dialect("platform").statuses
 
 

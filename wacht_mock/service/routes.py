@@ -1,7 +1,7 @@
 """The HTTP surface of the execution-context API: parse, call the mock, render.
 
-One :class:`~starlette.routing.Route` per path, so that a wrong method gets a 405 with the right
-``Allow`` header.
+One `Route` per path, so that a wrong method gets a 405 with the right
+`Allow` header.
 """
 
 from __future__ import annotations

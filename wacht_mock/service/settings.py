@@ -1,10 +1,10 @@
-"""Every setting of ``wacht-mock serve``, in one table, and where each is read from.
+"""Every setting of `wacht-mock serve`, in one table, and where each is read from.
 
-A :class:`Setting` is read, weakest first, from its default, ``[tool.wacht-mock]`` in
-``pyproject.toml``, the environment (``WACHT_MOCK_<NAME>``) and the command line (``--name``);
-those marked ``pytest`` are also the pytest plugin's ini options (``wacht_mock_<name>``). One
-more setting is one more row of :data:`SETTINGS` (and, if it is a :class:`MockConfig` field, its
-name in ``config``).
+A `Setting` is read, weakest first, from its default, `[tool.wacht-mock]` in
+`pyproject.toml`, the environment (`WACHT_MOCK_<NAME>`) and the command line (`--name`);
+those marked `pytest` are also the pytest plugin's ini options (`wacht_mock_<name>`). One
+more setting is one more row of `SETTINGS` (and, if it is a `MockConfig` field, its
+name in `config`).
 """
 
 from __future__ import annotations
@@ -90,7 +90,7 @@ def choice(*names: str) -> Callable[[str], str]:
 
 @dataclass(frozen=True)
 class Setting:
-    """One option: ``--name``, ``WACHT_MOCK_NAME``, ``name`` in pyproject, ``wacht_mock_name``."""
+    """One option: `--name`, `WACHT_MOCK_NAME`, `name` in pyproject, `wacht_mock_name`."""
 
     name: str
     help: str
@@ -98,7 +98,7 @@ class Setting:
     default: Any = None
     kind: Literal["value", "flag", "list"] = "value"
     metavar: str | None = None
-    #: The :class:`MockConfig` field it sets, if any.
+    #: The `MockConfig` field it sets, if any.
     config: str | None = None
     #: Also an ini option of the pytest plugin.
     pytest: bool = False
@@ -118,7 +118,7 @@ class Setting:
         return "wacht_mock_" + self.name
 
     def value(self, raw: object) -> Any:
-        """``raw`` (text, or a TOML value) as this setting's value; a ``ValueError`` says why."""
+        """`raw` (text, or a TOML value) as this setting's value; a `ValueError` says why."""
         if self.kind == "flag":
             return _boolean(raw)
         if self.kind == "list":
@@ -278,8 +278,8 @@ def resolve(
 ) -> dict[str, Any]:
     """Every setting's value: the command line over the environment over pyproject.toml.
 
-    ``flags`` holds what was given on the command line (None: not given). A bad value, or an
-    unknown key or variable, is a :class:`SettingError` naming where it was.
+    `flags` holds what was given on the command line (None: not given). A bad value, or an
+    unknown key or variable, is a `SettingError` naming where it was.
     """
     values = {setting.name: setting.default for setting in settings}
     known = {setting.name: setting for setting in settings}
@@ -308,7 +308,7 @@ def resolve(
 
 
 def _under(folder: Path, value: Any) -> Any:
-    """Relative paths (not names such as ``examples:agents``) made relative to ``folder``."""
+    """Relative paths (not names such as `examples:agents`) made relative to `folder`."""
     if isinstance(value, list):
         return [_under(folder, item) for item in value]
     if isinstance(value, str) and not value.startswith("examples"):
@@ -329,7 +329,7 @@ def _hint(name: str, known: Mapping[str, object]) -> str:
 
 
 def find_pyproject(start: Path) -> Path | None:
-    """The nearest ``pyproject.toml`` with a ``[tool.wacht-mock]`` table, from ``start`` up."""
+    """The nearest `pyproject.toml` with a `[tool.wacht-mock]` table, from `start` up."""
     for folder in (start, *start.parents):
         candidate = folder / "pyproject.toml"
         if candidate.is_file():
@@ -349,7 +349,7 @@ def _table(path: Path) -> dict[str, Any]:
 
 
 def mock_config(values: Mapping[str, Any]) -> MockConfig:
-    """The :class:`MockConfig` that resolved settings describe."""
+    """The `MockConfig` that resolved settings describe."""
     from wacht_mock.service.config import MockConfig
 
     fields = {s.config: values[s.name] for s in SETTINGS if s.config and s.name in values}

@@ -65,7 +65,7 @@ EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class SnapshotError(ValueError):
-    """A snapshot that cannot be imported; ``str(error)`` names the place (a JSON pointer)."""
+    """A snapshot that cannot be imported; `str(error)` names the place (a JSON pointer)."""
 
 
 def _snowflake(value: str) -> str:
@@ -198,7 +198,7 @@ class _Item(_Strict):
 
 
 class _Outline(_Strict):
-    """The snapshot's frame; each context under it is checked on its own (see :class:`_Item`)."""
+    """The snapshot's frame; each context under it is checked on its own (see `_Item`)."""
 
     version: Literal[1]
     deployments: dict[Id, list[dict[str, Any]]]
@@ -230,7 +230,7 @@ def export_state(store: Store) -> dict[str, Any]:
 def import_state(store: Store, snapshot: Any) -> int:
     """Replace the store's contents with a snapshot; returns how many contexts it holds.
 
-    Raises :class:`SnapshotError` (naming the place) and changes nothing if any part is wrong.
+    Raises `SnapshotError` (naming the place) and changes nothing if any part is wrong.
     """
     restored = list(read_snapshot(snapshot))
     highest = max((_highest(context, turns) for context, turns in restored), default=0)
@@ -243,7 +243,7 @@ def parse_context(
     context: dict[str, Any], turns: list[dict[str, Any]], conversation_id: str | None = None
 ) -> tuple[Context, tuple[Turn, ...]]:
     """A context and its turns from their API JSON, held to the snapshot's strict model
-    (a :class:`SnapshotError` names the place)."""
+    (a `SnapshotError` names the place)."""
     executions = len({turn.get("execution_id") for turn in turns if isinstance(turn, dict)})
     data = {
         "context": context,
@@ -259,7 +259,7 @@ def parse_context(
 
 
 def read_snapshot(snapshot: Any) -> Iterator[Restored]:
-    """The contexts and histories of a snapshot, every one checked; see :func:`import_state`."""
+    """The contexts and histories of a snapshot, every one checked; see `import_state`."""
     try:
         outline = _Outline.model_validate(snapshot)
     except ValidationError as exc:
@@ -363,7 +363,7 @@ def _block(data: _AnyBlock) -> Block:
 
 
 def _describe(exc: ValidationError, where: tuple[Any, ...]) -> str:
-    """The first problems, one clause each: ``/deployments/1/0/context/id: expected …``."""
+    """The first problems, one clause each: `/deployments/1/0/context/id: expected …`."""
     problems = [
         f"{_pointer((*where, *error['loc']))}: {error['msg'].removeprefix('Value error, ')}"
         for error in exc.errors(include_url=False)

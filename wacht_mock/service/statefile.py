@@ -1,4 +1,4 @@
-"""``serve --state FILE``: the state kept across restarts, in a snapshot file.
+"""`serve --state FILE`: the state kept across restarts, in a snapshot file.
 
 Loaded at start when the file exists; saved atomically (a temporary file, then a rename) on stop
 and, with an interval, every so many seconds, so a crash loses at most one interval.
@@ -22,7 +22,7 @@ logger = logging.getLogger("wacht_mock.state")
 
 
 class StateFile:
-    """A mock's store, kept in ``path``."""
+    """A mock's store, kept in `path`."""
 
     def __init__(self, path: Path, mock: WachtMock) -> None:
         self.path = path
@@ -64,7 +64,7 @@ class StateFile:
         return export_state(self.mock.store)
 
     def every(self, seconds: float) -> threading.Event:
-        """Save every ``seconds`` from a daemon thread until the returned event is set."""
+        """Save every `seconds` from a daemon thread until the returned event is set."""
         stop = threading.Event()
 
         def run() -> None:

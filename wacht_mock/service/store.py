@@ -2,7 +2,7 @@
 
 It knows nothing of HTTP. Every deployment has its own tables, so what one tenant holds never
 costs another anything; lists are served from sorted indexes (one per filter combination), so a
-page costs ``O(log n + limit)`` rather than a sort of the tenant's contexts.
+page costs `O(log n + limit)` rather than a sort of the tenant's contexts.
 """
 
 from __future__ import annotations
@@ -104,7 +104,7 @@ class Store:
         return context
 
     def reserve(self, new: NewContext, context: Context) -> None:
-        """The first create of ``new`` in the context's deployment gets its id and created_at
+        """The first create of `new` in the context's deployment gets its id and created_at
         (a recorded session that created it, replayed); reservations are claimed in order."""
         with self._lock:
             self._reserved.setdefault(context.deployment_id, []).append((new, context))
@@ -133,7 +133,7 @@ class Store:
         *,
         touch: bool = True,
     ) -> Context:
-        """Apply only the given fields; ``updated_at`` moves (unless ``touch`` is false)."""
+        """Apply only the given fields; `updated_at` moves (unless `touch` is false)."""
         with self._lock:
             current = self.get(deployment_id, context_id)
             moved = {"updated_at": self.clock.now()} if touch else {}
@@ -160,7 +160,7 @@ class Store:
         status: str | None = None,
         context_group: str | None = None,
     ) -> Page[Context]:
-        """Filters first, then ``offset``/``limit``; newest activity first."""
+        """Filters first, then `offset`/`limit`; newest activity first."""
         with self._lock:
             tenant = self._tenants.get(deployment_id)
             index = tenant.indexes.get((status, context_group)) if tenant else None
@@ -209,8 +209,8 @@ class Store:
     ) -> Context:
         """Append an execution's turns and make it the context's last execution.
 
-        ``completed_at`` is the time the last execution completed, and null while it has not.
-        ``changes`` are other fields the execution sets (a run state as the status, a held run).
+        `completed_at` is the time the last execution completed, and null while it has not.
+        `changes` are other fields the execution sets (a run state as the status, a held run).
         """
         now = self.clock.now()
         with self._lock:
@@ -231,7 +231,7 @@ class Store:
     def replace_execution_state(
         self, deployment_id: str, context_id: str, state: ExecutionState
     ) -> None:
-        """Correct the state of the context's last execution, if it still is ``state``'s one
+        """Correct the state of the context's last execution, if it still is `state`'s one
         (a later execution, or a deleted context, is left alone). Not activity: nothing moves."""
         with self._lock:
             context = self._tenants.get(deployment_id, _Tenant()).contexts.get(context_id)
@@ -244,7 +244,7 @@ class Store:
     # -- whole state ------------------------------------------------------------------------
 
     def reset(self, deployment_id: str | None = None) -> None:
-        """Forget every deployment's contexts, or only those of ``deployment_id``."""
+        """Forget every deployment's contexts, or only those of `deployment_id`."""
         with self._lock:
             gone = list(self._tenants) if deployment_id is None else [deployment_id]
             for name in gone:

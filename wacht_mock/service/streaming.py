@@ -1,8 +1,8 @@
 """An execution as Server-Sent Events, paced and faulted as its script says.
 
-Events: ``message_start`` (ids), ``content_delta`` (``{"text"}`` chunks), ``tool_call`` (one per
-call), ``message_end`` (the JSON body the non-streaming call returns) and ``error`` (the error
-envelope) for a fault mid-stream. Framing is :class:`~wacht_mock.core.sse.SseEvent`'s, the one
+Events: `message_start` (ids), `content_delta` (`{"text"}` chunks), `tool_call` (one per
+call), `message_end` (the JSON body the non-streaming call returns) and `error` (the error
+envelope) for a fault mid-stream. Framing is `SseEvent`'s, the one
 encoder the proxy uses too.
 """
 
@@ -65,8 +65,8 @@ class EventStream(Response):
     """The response of a streamed execution.
 
     It ends early in two ways: its client disconnects (it stops at once; the journal and the
-    context say how many events the client had), or a ``cancel`` arrives for its context (it
-    sends a last ``message_end`` whose status is ``interrupted``, holding only the text sent).
+    context say how many events the client had), or a `cancel` arrives for its context (it
+    sends a last `message_end` whose status is `interrupted`, holding only the text sent).
     """
 
     media_type = "text/event-stream"
@@ -117,7 +117,7 @@ class EventStream(Response):
                 await asyncio.sleep(started + offset - asyncio.get_running_loop().time())
             elif number > 1 and event.name == "content_delta":
                 await asyncio.sleep(reply.chunk_delay)
-            if cancelled.is_set():  # a ``cancel`` arrived: end as the client saw it
+            if cancelled.is_set():  # a `cancel` arrived: end as the client saw it
                 event = Event("message_end", _interrupted(self.execution, "".join(delivered)))
             elif event.name == "content_delta":
                 delivered.append(event.data["text"])
@@ -140,7 +140,7 @@ class EventStream(Response):
 
 
 def _interrupted(execution: Execution, delivered: str) -> dict[str, Any]:
-    """The ``message_end`` of a cancelled stream: its status, and only the text it sent."""
+    """The `message_end` of a cancelled stream: its status, and only the text it sent."""
     data = execution_json(execution)
     data["status"] = "interrupted"
     data["response"] = {**data["response"], "content": delivered, "tool_calls": []}
@@ -155,5 +155,5 @@ def _fault_events(fault: StreamFault) -> Iterator[Event | None]:
 
 
 def interruption(delivered: int, total: int) -> str:
-    """``interrupted: the client disconnected after 3 of 9 events``."""
+    """`interrupted: the client disconnected after 3 of 9 events`."""
     return f"interrupted: the client disconnected after {delivered} of {total} events"

@@ -22,7 +22,7 @@ Item = TypeVar("Item")
 
 @lru_cache(maxsize=4096)
 def timestamp(moment: datetime) -> str:
-    """:func:`rfc3339`, remembered: the same contexts are rendered again on every read.
+    """`rfc3339`, remembered: the same contexts are rendered again on every read.
 
     Formatting a datetime costs about twenty times a cache hit, and a page of twenty contexts
     formats sixty of them. The cache is bounded (about 1 MiB when full).
@@ -31,7 +31,7 @@ def timestamp(moment: datetime) -> str:
 
 
 def context_json(context: Context) -> dict[str, Any]:
-    """An ``AiExecutionContext``."""
+    """An `AiExecutionContext`."""
     return {
         "id": context.id,
         "deployment_id": context.deployment_id,
@@ -47,7 +47,7 @@ def context_json(context: Context) -> dict[str, Any]:
     }
 
 
-#: JSON text exactly as Starlette's ``JSONResponse`` writes it.
+#: JSON text exactly as Starlette's `JSONResponse` writes it.
 _encode = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
 #: Each live context's encoded JSON, by identity: a context is frozen and replaced on any change,
 #: so its text stays right while it lives, and goes with it.
@@ -55,7 +55,7 @@ _encoded: dict[int, tuple[weakref.ref[Context], bytes]] = {}
 
 
 def context_bytes(context: Context) -> bytes:
-    """:func:`context_json` as UTF-8 JSON text, encoded once per context (lists and reads of an
+    """`context_json` as UTF-8 JSON text, encoded once per context (lists and reads of an
     unchanged context send the same bytes again)."""
     key = id(context)
     found = _encoded.get(key)
@@ -79,12 +79,12 @@ class JsonBytes(Response):
 
 
 def context_response(context: Context) -> Response:
-    """An ``AiExecutionContext`` response."""
+    """An `AiExecutionContext` response."""
     return JsonBytes(context_bytes(context))
 
 
 def context_page_response(page: Page[Context]) -> Response:
-    """A page of contexts: ``{data, has_more, limit, offset}``, from each one's encoded text."""
+    """A page of contexts: `{data, has_more, limit, offset}`, from each one's encoded text."""
     items = b",".join([context_bytes(context) for context in page.data])
     more = b"true" if page.has_more else b"false"
     tail = b'],"has_more":%s,"limit":%d,"offset":%d}' % (more, page.limit, page.offset)
@@ -92,7 +92,7 @@ def context_page_response(page: Page[Context]) -> Response:
 
 
 def pending_json(pending: PendingInput) -> dict[str, Any]:
-    """What a waiting run waits for; a plain question is ``{"message"}`` alone."""
+    """What a waiting run waits for; a plain question is `{"message"}` alone."""
     found: dict[str, Any] = {"message": pending.message}
     if pending.kind == "question":
         return found
@@ -123,7 +123,7 @@ def execution_state_json(state: ExecutionState | None) -> dict[str, Any] | None:
 
 
 def turn_json(turn: Turn) -> dict[str, Any]:
-    """One turn of a conversation, blocks typed by ``type``."""
+    """One turn of a conversation, blocks typed by `type`."""
     return {
         "id": turn.id,
         "execution_id": turn.execution_id,
@@ -134,7 +134,7 @@ def turn_json(turn: Turn) -> dict[str, Any]:
 
 
 def page_json(page: Page[Item], render: Callable[[Item], dict[str, Any]]) -> dict[str, Any]:
-    """``{data, has_more, limit, offset}``."""
+    """`{data, has_more, limit, offset}`."""
     return {
         "data": [render(item) for item in page.data],
         "has_more": page.has_more,
@@ -144,7 +144,7 @@ def page_json(page: Page[Item], render: Callable[[Item], dict[str, Any]]) -> dic
 
 
 def execution_json(execution: Execution) -> dict[str, Any]:
-    """The ``ExecuteResponse`` body (also the data of a stream's ``message_end``)."""
+    """The `ExecuteResponse` body (also the data of a stream's `message_end`)."""
     reply = execution.reply
     found: dict[str, Any] = {
         "execution_id": execution.execution_id,

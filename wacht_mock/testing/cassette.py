@@ -1,12 +1,12 @@
 """A test's cassette: the fixture folder it replays, or records through the proxy.
 
-``@pytest.mark.wacht_mock(cassette="cassettes/checkout")`` names a folder next to the test file.
-``pytest --wacht-record=none`` (the default) replays it and fails the test on a request it does
-not hold; ``new`` records what is missing (a whole cassette that does not exist yet, or, in one
-that does, the executions it lacks: capture on miss); ``all`` records every cassette again.
+`@pytest.mark.wacht_mock(cassette="cassettes/checkout")` names a folder next to the test file.
+`pytest --wacht-record=none` (the default) replays it and fails the test on a request it does
+not hold; `new` records what is missing (a whole cassette that does not exist yet, or, in one
+that does, the executions it lacks: capture on miss); `all` records every cassette again.
 Recording sends the test's requests through a recording
-:class:`~wacht_mock.proxy.server.ContractProxy` to ``--wacht-upstream`` (or ``$WACHT_UPSTREAM``),
-with ``$WACHT_API_KEY`` as the upstream's key; the test itself only ever holds the key alias.
+`ContractProxy` to `--wacht-upstream` (or `$WACHT_UPSTREAM`),
+with `$WACHT_API_KEY` as the upstream's key; the test itself only ever holds the key alias.
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ class Cassette:
 
     @property
     def records(self) -> bool:
-        """Whether this run records (``all``, or ``new`` and nothing recorded yet)."""
+        """Whether this run records (`all`, or `new` and nothing recorded yet)."""
         return self.mode == "all" or (self.mode == "new" and not self.exists)
 
     @property
@@ -74,9 +74,9 @@ class Cassette:
             )
 
     def recording_proxy(self, replay: MockReplay | None = None) -> ProxyThread:
-        """A recording proxy to the upstream, not started; an ``all`` run starts afresh.
+        """A recording proxy to the upstream, not started; an `all` run starts afresh.
 
-        With ``replay``, the mock answers first and only its misses go to the upstream."""
+        With `replay`, the mock answers first and only its misses go to the upstream."""
         if not self.upstream:
             raise CassetteProblem(
                 f"recording {self.path} needs --wacht-upstream URL (or ${UPSTREAM_VARIABLE})"

@@ -42,7 +42,7 @@ def tls_context() -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
-#: ``httpx.Client`` options that configure its transport: given one, a client gets its own.
+#: `httpx.Client` options that configure its transport: given one, a client gets its own.
 TRANSPORT_OPTIONS = frozenset(
     {"transport", "verify", "cert", "http1", "http2", "limits", "proxy", "mounts", "trust_env"}
 )
@@ -51,9 +51,9 @@ TRANSPORT_OPTIONS = frozenset(
 class ConnectionPool:
     """One httpx transport (a pool of keep-alive connections) shared by the clients it lends.
 
-    A new ``httpx.Client`` builds an SSL context (about 20 ms), even for ``http://``; a client
+    A new `httpx.Client` builds an SSL context (about 20 ms), even for `http://`; a client
     on a shared transport costs well under a millisecond. Closing a lent client leaves the pool
-    open; :meth:`close` (at the end of the pytest session) closes it.
+    open; `close` (at the end of the pytest session) closes it.
     """
 
     def __init__(self) -> None:
@@ -89,7 +89,7 @@ class _Lent(httpx.BaseTransport):
 class MockHandle:
     """One test's view of a running mock (reset when the handle is made).
 
-    ``pool`` lends the handle's clients their connections (the pytest plugin shares one per
+    `pool` lends the handle's clients their connections (the pytest plugin shares one per
     session); without one the handle makes its own.
     """
 
@@ -143,20 +143,20 @@ class MockHandle:
     # -- scripts ----------------------------------------------------------------------------
 
     def agent(self, name: str) -> AgentScript:
-        """The script of agent ``name``: ``.reply(...)``, ``.replies(...)``, ``.when(...)``."""
+        """The script of agent `name`: `.reply(...)`, `.replies(...)`, `.when(...)`."""
         return self.mock.engine.agent(name)
 
     def fault(self, **rule: Any) -> None:
-        """Inject a fault on any operation, e.g. ``fault(operation="list", status=503, times=2)``
-        (the fixture files' ``faults:`` keys); gone at the next test."""
+        """Inject a fault on any operation, e.g. `fault(operation="list", status=503, times=2)`
+        (the fixture files' `faults:` keys); gone at the next test."""
         self.mock.add_faults(parse_rules(rule, "fault()"))
 
     def calls(self, agent_name: str) -> list[CallRecord]:
         return list(self.agent(agent_name).calls)
 
     def run_state(self, execution_id: str) -> RunState:
-        """What the model was given in the execution ``execution_id`` (an execute response's
-        ``execution_id``); ``LookupError`` if the mock keeps no run of that id."""
+        """What the model was given in the execution `execution_id` (an execute response's
+        `execution_id`); `LookupError` if the mock keeps no run of that id."""
         try:
             return self.mock.executions.runs.get(execution_id).run_state
         except ApiError as exc:
@@ -164,14 +164,14 @@ class MockHandle:
 
     def runs(self, context_id: str | None = None) -> list[RunRecord]:
         """This test's runs (of one context if given), oldest first: ids, agent, kind,
-        status, stop reason and ``run_state``."""
+        status, stop reason and `run_state`."""
         deployment_id = deployment_id_for(self.api_key)
         return self.mock.executions.runs.select(deployment_id, context_id)
 
     def assert_executed(
         self, agent_name: str, *, message: str | None = None, times: int | None = None
     ) -> None:
-        """Assert that ``agent_name`` ran (with ``message``, ``times`` times if given)."""
+        """Assert that `agent_name` ran (with `message`, `times` times if given)."""
         calls = [r.call for r in self.agent(agent_name).calls]
         matching = [c for c in calls if message is None or c.message == message]
         wanted = f" with message {message!r}" if message is not None else ""
@@ -253,7 +253,7 @@ class MockHandle:
 
 
 class InProcessHandle(MockHandle):
-    """A handle with no socket: ``app`` is the ASGI application (``mock``'s, made if not given)."""
+    """A handle with no socket: `app` is the ASGI application (`mock`'s, made if not given)."""
 
     def __init__(self, mock: WachtMock, config: MockConfig, app: Starlette | None = None) -> None:
         super().__init__(mock, config)
@@ -311,7 +311,7 @@ def config_with(
     ignore_unknown_fields: bool | None = None,
     profile: str | None = None,
 ) -> MockConfig:
-    """``base`` with a test's marker options applied."""
+    """`base` with a test's marker options applied."""
     changes: dict[str, Any] = {}
     if profile is not None:
         changes["profile"] = profile

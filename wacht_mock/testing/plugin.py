@@ -1,36 +1,36 @@
-"""The pytest plugin (registered under ``pytest11``: installing the package is enough).
+"""The pytest plugin (registered under `pytest11`: installing the package is enough).
 
 Fixtures:
 
-* ``wacht_mock``: a :class:`~wacht_mock.testing.handle.MockHandle` on a mock served over a real
+* `wacht_mock`: a `MockHandle` on a mock served over a real
   socket;
   each test starts from a clean state with a fresh tenant. One server per worker process
-  (``wacht_mock_server``, session scope) is reset between tests, never restarted.
-* ``wacht_mock_inprocess``: the same handle on a mock with no socket, for code that takes an
-  httpx client (``handle.async_client()``) or an ASGI app (``handle.app``); one mock and app per
-  session (``wacht_mock_inprocess_app``), reset between tests.
-* ``wacht_mock_pool``: the connections ``handle.client()`` borrows, one pool per session,
+  (`wacht_mock_server`, session scope) is reset between tests, never restarted.
+* `wacht_mock_inprocess`: the same handle on a mock with no socket, for code that takes an
+  httpx client (`handle.async_client()`) or an ASGI app (`handle.app`); one mock and app per
+  session (`wacht_mock_inprocess_app`), reset between tests.
+* `wacht_mock_pool`: the connections `handle.client()` borrows, one pool per session,
   closed when it ends.
-* ``wacht_mock_host``, ``wacht_mock_seed``, ``wacht_mock_fixture_files`` and
-  ``wacht_mock_config``: override them in a ``conftest.py``; or set the ini options
-  ``wacht_mock_host``, ``wacht_mock_seed``, ``wacht_mock_fixtures``, ... (every setting marked
-  ``pytest`` in :data:`wacht_mock.service.settings.SETTINGS`).
+* `wacht_mock_host`, `wacht_mock_seed`, `wacht_mock_fixture_files` and
+  `wacht_mock_config`: override them in a `conftest.py`; or set the ini options
+  `wacht_mock_host`, `wacht_mock_seed`, `wacht_mock_fixtures`, ... (every setting marked
+  `pytest` in `wacht_mock.service.settings.SETTINGS`).
 
-Marker: ``@pytest.mark.wacht_mock(fixtures=[...], seed=..., strict=..., allow_violations=...,
-allow_unscripted=..., ignore_unknown_fields=..., profile=..., cassette="path")``. Its fixture
-paths are relative to the test file, else to the rootdir; ``examples`` and ``examples:agents``
-name the shipped examples. With ``cassette``, options ``--wacht-record`` and ``--wacht-upstream``
-say whether it is replayed or recorded (:mod:`wacht_mock.testing.cassette`).
+Marker: `@pytest.mark.wacht_mock(fixtures=[...], seed=..., strict=..., allow_violations=...,
+allow_unscripted=..., ignore_unknown_fields=..., profile=..., cassette="path")`. Its fixture
+paths are relative to the test file, else to the rootdir; `examples` and `examples:agents`
+name the shipped examples. With `cassette`, options `--wacht-record` and `--wacht-upstream`
+say whether it is replayed or recorded (`wacht_mock.testing.cassette`).
 
-``--wacht-dashboard`` serves the session's mock with the dashboard on (and a control token made
+`--wacht-dashboard` serves the session's mock with the dashboard on (and a control token made
 up for it), prints its URL and token when the server starts, stops the session at the first
-failing test that used ``wacht_mock`` (so that the mock stays as that test left it) and, at the
+failing test that used `wacht_mock` (so that the mock stays as that test left it) and, at the
 end, keeps the server running until Enter is pressed (or stdin ends). One process only: not with
-xdist's ``-n``.
+xdist's `-n`.
 
 A test fails, with a message that names the request and the problem, when the mock saw a server
 error, a script that could not answer (a sequence ran out, an unscripted agent in strict mode, a
-callable that raised) or, unless ``allow_violations=True``, a request that broke the contract,
+callable that raised) or, unless `allow_violations=True`, a request that broke the contract,
 even if the client under test swallowed the error response.
 
 Installed means loaded into every pytest session, used or not: this module imports only pytest
@@ -122,7 +122,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _ini(config: pytest.Config, setting: Setting, default: Any = None) -> Any:
-    """An ini option's value (``default`` when it is not set); a bad value fails in one line."""
+    """An ini option's value (`default` when it is not set); a bad value fails in one line."""
     raw = config.getini(setting.ini)
     if raw is None or raw == "" or raw == []:
         return default
@@ -137,7 +137,7 @@ def _setting(name: str) -> Setting:
 
 
 def _located(paths: Sequence[str | Path], bases: Sequence[Path]) -> tuple[Path, ...]:
-    """Fixture paths found under ``bases`` (in order); one that is nowhere fails in one line."""
+    """Fixture paths found under `bases` (in order); one that is nowhere fails in one line."""
     from wacht_mock.service.fixtures import FixtureError, locate
 
     try:
@@ -148,21 +148,21 @@ def _located(paths: Sequence[str | Path], bases: Sequence[Path]) -> tuple[Path, 
 
 @pytest.fixture(scope="session")
 def wacht_mock_host(pytestconfig: pytest.Config) -> str:
-    """The address the session's mock server binds (ini ``wacht_mock_host``, or a conftest)."""
+    """The address the session's mock server binds (ini `wacht_mock_host`, or a conftest)."""
     host: str = _ini(pytestconfig, _setting("host"), DEFAULT_HOST)
     return host
 
 
 @pytest.fixture(scope="session")
 def wacht_mock_seed(pytestconfig: pytest.Config) -> int | None:
-    """The seed of generated replies and data (ini ``wacht_mock_seed``, or a conftest)."""
+    """The seed of generated replies and data (ini `wacht_mock_seed`, or a conftest)."""
     seed: int | None = _ini(pytestconfig, _setting("seed"), 0)
     return seed
 
 
 @pytest.fixture(scope="session")
 def wacht_mock_fixture_files(pytestconfig: pytest.Config) -> Sequence[str | Path]:
-    """Fixture files every test starts with (ini ``wacht_mock_fixtures``, relative to the ini
+    """Fixture files every test starts with (ini `wacht_mock_fixtures`, relative to the ini
     file, or a conftest)."""
     paths = _ini(pytestconfig, _setting("fixtures"), [])
     inipath = pytestconfig.inipath
@@ -220,7 +220,7 @@ def _tell(config: pytest.Config, line: str) -> None:
 
 
 def _hold(config: pytest.Config, line: str) -> None:
-    """Say ``line`` and wait for a line on stdin (or its end): the server runs meanwhile."""
+    """Say `line` and wait for a line on stdin (or its end): the server runs meanwhile."""
     capture = config.pluginmanager.getplugin("capturemanager")
     if capture is not None:
         capture.suspend_global_capture(in_=True)
@@ -235,7 +235,7 @@ def _hold(config: pytest.Config, line: str) -> None:
 
 @pytest.fixture(scope="session")
 def wacht_mock_pool() -> Iterator[ConnectionPool]:
-    """The connections the session's ``handle.client()`` clients share; closed at its end."""
+    """The connections the session's `handle.client()` clients share; closed at its end."""
     from wacht_mock.testing.handle import ConnectionPool
 
     pool = ConnectionPool()
@@ -250,7 +250,7 @@ def wacht_mock(
     wacht_mock_config: MockConfig,
     wacht_mock_pool: ConnectionPool,
 ) -> Iterator[MockHandle]:
-    """The mock, reset for this test, with a fresh tenant (``api_key``)."""
+    """The mock, reset for this test, with a fresh tenant (`api_key`)."""
     from wacht_mock.service.fixtures import FixtureError
     from wacht_mock.testing.handle import MockHandle, config_with
     from wacht_mock.testing.replay import MockReplay
@@ -303,7 +303,7 @@ def wacht_mock_inprocess(
     wacht_mock_inprocess_app: tuple[WachtMock, Starlette],
     wacht_mock_config: MockConfig,
 ) -> MockHandle:
-    """A mock with no socket: ``handle.app`` for ASGI, ``handle.async_client()`` for httpx."""
+    """A mock with no socket: `handle.app` for ASGI, `handle.async_client()` for httpx."""
     from wacht_mock.testing.handle import InProcessHandle
 
     config, allow, cassette = _marked(request, wacht_mock_config)

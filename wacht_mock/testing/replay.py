@@ -1,6 +1,6 @@
 """Capture on miss: a mock on recorded fixtures answers in front of the recording proxy.
 
-The proxy asks :meth:`MockReplay.misses` about each request; only an execute that no recording
+The proxy asks `MockReplay.misses` about each request; only an execute that no recording
 answers goes to the upstream, is recorded, and its new recording is loaded into the mock, so the
 same request is answered from the recording next time. Everything else (contexts, histories,
 recorded executions) is the mock's.
@@ -23,7 +23,7 @@ EXECUTE = re.compile(r"^/ai/execution-contexts/([^/]+)/execute/?$")
 
 
 class MockReplay:
-    """A :class:`~wacht_mock.proxy.server.Replay` backed by a mock."""
+    """A `Replay` backed by a mock."""
 
     def __init__(self, mock: WachtMock) -> None:
         self.mock = mock
@@ -31,7 +31,7 @@ class MockReplay:
 
     @classmethod
     def of(cls, directory: Path, config: MockConfig | None = None) -> MockReplay:
-        """A fresh mock on the recording in ``directory``."""
+        """A fresh mock on the recording in `directory`."""
         base = config or MockConfig()
         return cls(WachtMock(replace(base, fixtures=(*base.fixtures, directory))))
 
@@ -47,7 +47,7 @@ class MockReplay:
         return self.mock.executions.would_miss(tenant.deployment_id, found.group(1), request)
 
     def recorded(self, paths: list[Path]) -> None:
-        """Load new and changed agent recordings (the recorder's ``on_write``)."""
+        """Load new and changed agent recordings (the recorder's `on_write`)."""
         for path in paths:
             if path.name.startswith("agent."):
                 self.mock.engine.load_file(path)

@@ -1,6 +1,6 @@
 """The dashboard's pages: small server-rendered HTML, every value escaped and key-masked.
 
-Plain f-strings with :func:`esc` rather than a template engine: the pages are few and short, the
+Plain f-strings with `esc` rather than a template engine: the pages are few and short, the
 package stays free of another dependency, and nothing here is imported unless the dashboard is on.
 """
 
@@ -44,7 +44,7 @@ _ID_SEGMENT = re.compile(r"/\d+(?=/|$)")
 
 
 def esc(value: object) -> str:
-    """``value`` as HTML text: escaped, and any key-shaped value in it masked."""
+    """`value` as HTML text: escaped, and any key-shaped value in it masked."""
     return html.escape(mask_text(str(value)), quote=True)
 
 
@@ -91,7 +91,7 @@ def sign_in(problem: str | None = None) -> str:
 
 
 def operation(method: str, path: str) -> str:
-    """``POST /ai/execution-contexts/{id}/execute``: the request with its ids left out."""
+    """`POST /ai/execution-contexts/{id}/execute`: the request with its ids left out."""
     return f"{method} {_ID_SEGMENT.sub('/{id}', path)}"
 
 
@@ -477,7 +477,7 @@ def _plan(plan: Plan, positions: dict[str, int]) -> str:
 
 
 def _positions(script: AgentScript, key: int) -> dict[str, int]:
-    """How far each deployment's run has gone in plan ``key`` (a rule's index, or -1)."""
+    """How far each deployment's run has gone in plan `key` (a rule's index, or -1)."""
     runs = dict(getattr(script, "_runs", {}))
     return {
         (tenant or "no deployment"): run.positions[key]

@@ -74,7 +74,7 @@ def html(text: str, status: int = 200, headers: dict[str, str] | None = None) ->
 
 
 def guarded(handler: Handler, *, page: bool = True) -> Handler:
-    """``handler`` for signed-in browsers only: a 401 otherwise (the sign-in form for a page
+    """`handler` for signed-in browsers only: a 401 otherwise (the sign-in form for a page
     a browser asks for, the error envelope for anything else)."""
 
     async def guard(request: Request) -> Response:
@@ -193,8 +193,8 @@ def _entry_event(entry: Entry) -> bytes:
 
 
 async def feed(request: Request) -> Response:
-    """The journal's new entries as Server-Sent Events (``entry``, id = its number), after
-    those numbered above ``since`` (or ``Last-Event-ID``); ``missed`` says how many a slow reader
+    """The journal's new entries as Server-Sent Events (`entry`, id = its number), after
+    those numbered above `since` (or `Last-Event-ID`); `missed` says how many a slow reader
     lost."""
     mock = _mock(request)
     since = query.integer(request.query_params, "since", default=0, low=0, high=None)
@@ -240,7 +240,7 @@ async def feed(request: Request) -> Response:
 
 
 def dashboard_routes() -> Mount:
-    """``/_mock/ui/``: mounted by the app when the dashboard is on."""
+    """`/_mock/ui/`: mounted by the app when the dashboard is on."""
     return Mount(
         CONTROL_PREFIX + "/ui",
         routes=[
