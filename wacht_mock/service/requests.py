@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from wacht_mock.contract.violations import Violation
 from wacht_mock.core.errors import BadRequest
@@ -34,15 +34,7 @@ Kind = Literal[
     "platform_function_result",
     "cancel",
 ]
-KINDS: tuple[Kind, ...] = (
-    "new_message",
-    "continue",
-    "stream",
-    "user_input_response",
-    "approval_response",
-    "platform_function_result",
-    "cancel",
-)
+KINDS: tuple[Kind, ...] = get_args(Kind)
 WITH_MESSAGE = ("new_message", "stream", "user_input_response")
 #: The agent that runs when a platform client names none.
 DEFAULT_AGENT = "default"
