@@ -35,7 +35,10 @@ def test_a_wrong_token_is_refused_and_the_right_one_signs_in_by_keyboard(page: P
     assert answer.status == 401
     sign_in(page, "not-the-token")
     expect(page.get_by_role("alert")).to_have_text("That is not the control token.")
-    page.keyboard.type(TOKEN)  # the field has the focus again
+    field = page.get_by_label("Control token")
+    expect(field).to_have_value("")  # the wrong token is not shown back
+    expect(field).to_be_focused()  # the field has the focus again (waited for, not assumed)
+    page.keyboard.type(TOKEN)
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", name="Requests")).to_be_visible()
     page.keyboard.press("Tab")  # the skip link first, then the navigation
