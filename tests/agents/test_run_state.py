@@ -23,6 +23,7 @@ from wacht_mock.agents import (
     TextBlock,
     Tool,
     ToolCall,
+    ToolCallBlock,
 )
 
 LOOKUP = {
@@ -384,3 +385,71 @@ def test_feedback_signals_come_with_the_reply() -> None:
         match=r"agents\.bot\.reply\.feedback\[0\]\.kind: a feedback signal needs a kind",
     ):
         engine.agent("bot").reply("x", feedback=[{"message": "no kind"}])  # type: ignore[list-item]
+
+
+def test_what_a_reader_does_with_the_json_changes_no_declaration_or_turn() -> None:
+    engine = Engine(seed=1)
+    bot = engine.agent("bot").declare(tools=[LOOKUP], metadata={"team": {"name": "support"}})
+    history = (
+        HistoryTurn("assistant", blocks=(ToolCallBlock("c1", "lookup_order", {"id": "A"}),)),
+    )
+    engine.respond(make_call(history=history))
+    state = bot.last.run_state  # type: ignore[union-attr]
+    assert state is not None
+    shown = state.to_json()
+    shown["metadata"]["team"]["name"] = "changed"
+    shown["history"][0]["blocks"][0]["args"]["id"] = "changed"
+    shown["tools"][0]["input"]["type"] = "changed"
+    again = state.to_json()
+    assert again["metadata"]["team"] == {"name": "support"}
+    assert again["history"][0]["blocks"][0]["args"] == {"id": "A"}
+    assert bot.declaration.metadata["team"] == {"name": "support"}
+    assert again["tools"][0]["input"]["type"] == "object"
+
+
+def test_a_declared_schema_is_the_agents_own_copy() -> None:
+    schema: dict[str, Any] = {"type": "object", "properties": {"id": {"type": "string"}}}
+    bot = Engine().agent("bot").declare(tools=[{"name": "t", "input": schema}])
+    schema["properties"]["id"]["type"] = "integer"  # the caller's dict, changed later
+    assert bot.declaration.tools[0].input["properties"]["id"]["type"] == "string"
+    with pytest.raises(InvalidScript, match="argument /id: 7 is not of type 'string'"):
+        bot.reply(tool_calls=[ToolCall("t", {"id": 7})])
+
+
+@pytest.mark.parametrize(
+    ("script", "problem"),
+    [
+        (
+            "feedback: [{kind: test, data: {when: 2024-01-01}}]",
+            "agents.bot.reply.feedback[0].data: must be JSON: date",
+        ),
+        (
+            "tools: [{name: t, input: {properties: {d: {default: 2024-01-01}}}}]",
+            "agents.bot.tools[0].input: must be JSON: date",
+        ),
+    ],
+)
+def test_a_value_that_is_not_json_is_refused_when_the_script_loads(
+    script: str, problem: str
+) -> None:
+    key, _, value = script.partition(": ")
+    where = "reply:\n      text: hi\n      " if key == "feedback" else ""
+    text = f"agents:\n  bot:\n    {where}{key}: {value}\n"
+    if key != "feedback":
+        text += "    reply: hi\n"
+    with pytest.raises(InvalidScript) as caught:
+        load_yaml(Engine(), text)
+    assert str(caught.value).startswith(f"test.yaml: {problem}"), str(caught.value)
+
+
+def test_python_values_that_are_not_json_are_refused_by_name() -> None:
+    bot = Engine().agent("bot")
+    with pytest.raises(InvalidScript, match=r"agents\.bot\.metadata: must be JSON"):
+        bot.declare(metadata={"v": float("nan")})
+    with pytest.raises(InvalidScript, match=r"data: must be JSON: set"):
+        Signal("test", "m", data={1, 2})
+    with pytest.raises(TypeError, match="guides is a list of texts, not one str"):
+        bot.declare(guides="Be kind.")  # type: ignore[arg-type]
+    with pytest.raises(InvalidScript, match=r"metadata\.turn: is the run's own fact"):
+        bot.declare(metadata={"turn": 3})
+    assert bot.declaration.metadata == {}  # nothing half-declared

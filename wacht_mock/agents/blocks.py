@@ -8,6 +8,8 @@ feedback signals (a tool-role turn after the model's).
 
 from __future__ import annotations
 
+import copy
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -63,6 +65,7 @@ class Signal:
                 raise InvalidScript.at(name, f"must be a string, not {getattr(self, name)!r}")
         if not self.kind:
             raise InvalidScript.at("kind", "a feedback signal needs a kind")
+        object.__setattr__(self, "data", json_copy(self.data, "data"))
 
     @classmethod
     def of(cls, value: Signal | Mapping[str, Any]) -> Signal:
@@ -88,12 +91,30 @@ Block = TextBlock | FileBlock | ToolCallBlock | ToolResultBlock | ReasoningBlock
 
 
 def block_json(block: Block) -> dict[str, Any]:
-    """A block as JSON: its fields, `type` first."""
+    """A block as JSON: its fields, `type` first; a copy (changing it changes no turn)."""
     if isinstance(block, FeedbackBlock):
-        signals = [{"kind": s.kind, "message": s.message, "data": s.data} for s in block.signals]
+        signals = [
+            {"kind": s.kind, "message": s.message, "data": copy.deepcopy(s.data)}
+            for s in block.signals
+        ]
         return {"type": "feedback", "signals": signals}
     fields = {name: getattr(block, name) for name in block.__slots__ if name != "type"}
-    return {"type": block.type, **fields}
+    return {"type": block.type, **copy.deepcopy(fields)}
+
+
+def json_copy(value: Any, name: str) -> Any:
+    """A copy of `value` that is JSON and nothing else (no dates, sets, NaN: what a run state
+    and a conversation are served as); `InvalidScript` at `name` when it is not."""
+    try:
+        return json.loads(json.dumps(value, allow_nan=False, default=_refuse))
+    except (TypeError, ValueError) as error:
+        raise InvalidScript.at(name, f"must be JSON: {error}") from None
+
+
+def _refuse(value: object) -> object:
+    if isinstance(value, Mapping):
+        return dict(value)
+    raise TypeError(f"{type(value).__name__} {value!r} is not a JSON value (quote it)")
 
 
 @dataclass(frozen=True)

@@ -183,6 +183,11 @@ def _policy(spec: PolicySpec | None) -> Policy:
         return Policy(spec.max_iters, spec.max_input_tokens, spec.max_output_tokens)
 
 
+def _signal(spec: Any, path: str) -> Signal:
+    with at(path):
+        return Signal(spec.kind, spec.message, spec.data)
+
+
 def _usage(spec: UsageSpec | None) -> Usage | None:
     if spec is None:
         return None
@@ -204,5 +209,5 @@ _FROM_FILES: dict[str, Callable[[Any], Any]] = {
     ],
     "usage": lambda spec: _usage(spec.usage),
     "fault": lambda spec: _fault(spec.fault),
-    "feedback": lambda spec: [Signal(s.kind, s.message, s.data) for s in spec.feedback],
+    "feedback": lambda spec: [_signal(s, f"feedback[{i}]") for i, s in enumerate(spec.feedback)],
 }

@@ -21,6 +21,7 @@ import jsonschema  # type: ignore[import-untyped,unused-ignore]
 from wacht_mock.core.text import did_you_mean
 from wacht_mock.core.wire import escape
 
+from .blocks import json_copy
 from .errors import InvalidScript, at
 from .structured import check_schema, validate
 
@@ -45,6 +46,7 @@ class Tool:
             raise InvalidScript.at("description", f"must be a string, not {self.description!r}")
         if not isinstance(self.input, Mapping):
             raise InvalidScript.at("input", "a tool's input is a JSON Schema (a mapping)")
+        object.__setattr__(self, "input", json_copy(self.input, "input"))  # the caller's is theirs
         with at("input"):
             check_schema(self.input)
 
@@ -116,6 +118,7 @@ class ResponseFormat:
             raise InvalidScript.at("json_schema.name", "a json_schema format needs a name")
         if not isinstance(self.schema, Mapping):
             raise InvalidScript.at("json_schema.schema", "a json_schema format needs a schema")
+        object.__setattr__(self, "schema", json_copy(self.schema, "json_schema.schema"))
         with at("json_schema.schema"):
             check_schema(self.schema)
 
@@ -137,6 +140,8 @@ class ResponseFormat:
 
 
 FREE = ResponseFormat()
+#: The metadata every run has (`AgentCall.run_state`); a declaration's own keys are others.
+RUN_FACTS = ("agent_name", "context_id", "deployment_id", "conversation_id", "execution_id", "turn")
 
 
 @dataclass(frozen=True)
@@ -167,10 +172,13 @@ class Declaration:
                 raise InvalidScript.at(name, f"not a {kind.__name__}: {getattr(self, name)!r}")
         if not isinstance(self.metadata, Mapping):
             raise InvalidScript.at("metadata", "metadata is a mapping")
-        try:
-            frozen = json.loads(json.dumps(dict(self.metadata)))
-        except (TypeError, ValueError):
-            raise InvalidScript.at("metadata", "metadata must be JSON (names to values)") from None
+        taken = sorted(set(self.metadata) & set(RUN_FACTS))
+        if taken:
+            raise InvalidScript.at(
+                f"metadata.{taken[0]}",
+                "is the run's own fact (the mock sets it); choose another name",
+            )
+        frozen = json_copy(dict(self.metadata), "metadata")
         object.__setattr__(self, "metadata", MappingProxyType(frozen))
 
     @property
@@ -213,6 +221,6 @@ class Declaration:
 NOTHING_DECLARED = Declaration()
 
 
-def _plain(value: Any) -> Any:
+def _plain(value: Any) -> Any:  # a fresh copy for each reader (the value is JSON already)
     """A JSON copy of a schema (mappings as dicts)."""
     return json.loads(json.dumps(value, default=dict))

@@ -9,6 +9,7 @@ serves it and `contracts/run-state.schema.json` describes it.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -55,7 +56,7 @@ class RunState:
             "history": [turn_json(turn) for turn in self.history],
             "task": self.task.to_json(),
             "policy": self.policy.to_json(),
-            "metadata": dict(self.metadata),
+            "metadata": copy.deepcopy(dict(self.metadata)),
             "tools": [tool.to_json() for tool in self.tools],
             "response_format": self.response_format.to_json(),
         }

@@ -120,6 +120,8 @@ class AgentScript(_PlanMaker):
         input}`), `guides` (texts), a `policy`, a `response_format` (`free`, `json_object`,
         `{json_schema: {name, schema}}` or a `ResponseFormat`) and `metadata`. Each part given
         replaces that part; the replies already scripted must keep to the new declaration."""
+        if isinstance(guides, str):
+            raise TypeError("guides is a list of texts, not one str: guides=[...]")
         with self._lock:
             current = self._declaration
             with at(self._base):
