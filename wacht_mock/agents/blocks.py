@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -90,6 +90,11 @@ Block = TextBlock | FileBlock | ToolCallBlock | ToolResultBlock | ReasoningBlock
 """One block of a turn, told apart by its `type`."""
 
 
+def text_of(blocks: Iterable[Block]) -> str:
+    """A turn's text: its text blocks, joined."""
+    return "".join(block.text for block in blocks if isinstance(block, TextBlock))
+
+
 def block_json(block: Block) -> dict[str, Any]:
     """A block as JSON: its fields, `type` first; a copy (changing it changes no turn)."""
     if isinstance(block, FeedbackBlock):
@@ -133,7 +138,6 @@ class HistoryTurn:
     def __post_init__(self) -> None:
         if self.blocks:
             object.__setattr__(self, "blocks", tuple(self.blocks))
-            text = "".join(b.text for b in self.blocks if isinstance(b, TextBlock))
-            object.__setattr__(self, "text", text)
+            object.__setattr__(self, "text", text_of(self.blocks))
         elif self.text:
             object.__setattr__(self, "blocks", (TextBlock(self.text),))

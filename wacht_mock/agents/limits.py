@@ -25,7 +25,7 @@ from typing import Any
 from .declaration import Declaration, Policy
 from .errors import InvalidScript
 from .rendered import RenderedReply, RenderedToolCall
-from .reply import Reply
+from .reply import Reply, ToolCall
 from .structured import check_generates
 from .templating import fixed_value, is_fixed
 from .usage import Usage
@@ -33,7 +33,9 @@ from .usage import Usage
 _WORD = re.compile(r"\S+")
 
 
-def is_terminal(ask: str | None, has_text: bool, tool_calls: Sequence[RenderedToolCall]) -> bool:
+def is_terminal(
+    ask: str | None, has_text: bool, tool_calls: Sequence[RenderedToolCall | ToolCall]
+) -> bool:
     """Whether a reply ends the run with an answer (the response format applies to it)."""
     return ask is None and (has_text or all(call.has_result for call in tool_calls))
 
@@ -136,9 +138,7 @@ def check_scripted(reply: Reply, declaration: Declaration) -> None:
         problem = declaration.tool_call_problem(call.name, args if args is not None else {})
         if problem is not None and (problem[0] == "name" or args is not None):
             found.append((f"tool_calls[{index}].{problem[0]}", problem[1]))
-    terminal = reply.ask is None and (
-        reply.text is not None or all(call.has_result for call in reply.tool_calls)
-    )
+    terminal = is_terminal(reply.ask, reply.text is not None, reply.tool_calls)
     schema = declaration.response_format.output_schema
     if terminal and schema is not None and reply.fault is None and reply.status != "failed":
         found += _format_problems(reply, declaration, schema)

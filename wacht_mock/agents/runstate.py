@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .blocks import Block, FileBlock, HistoryTurn, TextBlock, block_json
+from .blocks import HistoryTurn, TextBlock, block_json
 from .declaration import Policy, ResponseFormat, Tool
 
 
@@ -25,11 +25,6 @@ class Task:
     kind: str
     message: str | None
     files: tuple[str, ...] = ()
-
-    @property
-    def blocks(self) -> tuple[Block, ...]:
-        text: tuple[Block, ...] = () if self.message is None else (TextBlock(self.message),)
-        return text + tuple(FileBlock(file) for file in self.files)
 
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "message": self.message, "files": list(self.files)}

@@ -19,6 +19,7 @@ from wacht_mock.agents.blocks import (
     TextBlock,
     ToolCallBlock,
     ToolResultBlock,
+    text_of,
 )
 
 if TYPE_CHECKING:
@@ -101,7 +102,7 @@ class Turn:
     @property
     def text(self) -> str:
         """The turn's text blocks, joined."""
-        return "".join(b.text for b in self.blocks if isinstance(b, TextBlock))
+        return text_of(self.blocks)
 
 
 __all__ = [
