@@ -18,6 +18,7 @@ from starlette.routing import Mount, Route
 
 from wacht_mock.core.errors import ApiError, NotFound, Unauthorized
 from wacht_mock.core.journal import Entry, TooManySubscribers
+from wacht_mock.core.sse import SseEvent
 from wacht_mock.core.wire import CONTROL_PREFIX
 from wacht_mock.service import query
 from wacht_mock.service.control import TOKEN_HEADER
@@ -184,8 +185,8 @@ async def actions_page(request: Request) -> Response:
 
 
 def _event(name: str, data: object, event_id: int | None = None) -> bytes:
-    head = f"event: {name}\n" + (f"id: {event_id}\n" if event_id is not None else "")
-    return (head + f"data: {json.dumps(data, ensure_ascii=False)}\n\n").encode()
+    shown = json.dumps(data, ensure_ascii=False)
+    return SseEvent(name, shown, None if event_id is None else str(event_id)).encode()
 
 
 def _entry_event(entry: Entry) -> bytes:
