@@ -3,8 +3,12 @@ in one line, state kept across restarts."""
 
 from __future__ import annotations
 
+import asyncio
+import io
 import json
+import logging
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -19,6 +23,7 @@ import pytest
 
 from tests.helpers import auth, started, wacht_mock_process
 from wacht_mock.cli.main import main
+from wacht_mock.cli.options import BatchedLines, ClockFormatter
 
 
 @contextmanager
@@ -263,3 +268,54 @@ def test_a_broken_state_file_is_one_line(
     state.write_text("{not json")
     line = one_line_error("serve", "--port", "0", "--state", str(state))
     assert f"{state}: not a wacht-mock state file" in line
+
+
+class _Stderr(io.StringIO):
+    """A stream that counts the writes it was given."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes = 0
+
+    def write(self, text: str) -> int:
+        self.writes += 1
+        return super().write(text)
+
+
+def _record(message: str) -> logging.LogRecord:
+    return logging.LogRecord("wacht_mock.requests", logging.INFO, __file__, 0, message, (), None)
+
+
+def test_request_lines_of_one_loop_turn_are_one_write() -> None:
+    stream = _Stderr()
+    handler = BatchedLines(stream)
+    handler.setFormatter(ClockFormatter("%(asctime)s %(levelname)-7s %(message)s"))
+
+    async def serve_three() -> str:
+        for path in ("/a", "/b", "/c"):
+            handler.handle(_record(f"GET {path} 200 0.1 ms"))
+        waiting = stream.getvalue()
+        await asyncio.sleep(0)  # the turn ends
+        return waiting
+
+    assert asyncio.run(serve_three()) == ""  # not one system call per line
+    lines = stream.getvalue().splitlines()
+    assert [line.split(" ", 1)[1] for line in lines] == [
+        f"INFO    GET {path} 200 0.1 ms" for path in ("/a", "/b", "/c")
+    ]
+    assert stream.writes == 1
+    assert re.fullmatch(r"\d\d:\d\d:\d\d", lines[0].split(" ")[0])
+
+
+def test_a_line_logged_outside_the_loop_is_written_at_once_after_those_waiting() -> None:
+    stream = _Stderr()
+    handler = BatchedLines(stream)
+
+    async def one_request() -> None:
+        handler.handle(_record("GET /a 200 0.1 ms"))
+
+    handler.handle(_record("listening"))
+    assert stream.getvalue() == "listening\n"
+    asyncio.run(one_request())  # its loop may close before its turn's end writes the line
+    handler.handle(_record("stopped"))  # outside any loop: at once, after the line waiting
+    assert stream.getvalue() == "listening\nGET /a 200 0.1 ms\nstopped\n"

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
+from starlette.types import Receive, Scope, Send
 
 from tests.helpers import auth
-from wacht_mock.core.server import ServerStartError, ServerThread
+from wacht_mock.core.server import Corked, ServerStartError, ServerThread
 from wacht_mock.service.app import create_app
 
 
@@ -80,3 +82,78 @@ def test_a_taken_port_is_a_clear_error(live_server: ServerThread) -> None:
 def test_a_bad_port_or_host_is_a_clear_error(host: str, port: int, problem: str) -> None:
     with pytest.raises(ServerStartError, match=problem):
         ServerThread(create_app(), host=host, port=port).start()
+
+
+class _Transport:
+    """What a connection's transport was asked to write, call by call."""
+
+    def __init__(self) -> None:
+        self.writes: list[bytes] = []
+        self.closed = False
+
+    def write(self, data: bytes) -> None:
+        self.writes.append(data)
+
+    def is_closing(self) -> bool:
+        return self.closed
+
+    def close(self) -> None:
+        self.closed = True
+
+    def get_write_buffer_size(self) -> int:
+        return 0
+
+
+def test_a_response_written_in_parts_leaves_in_one_write() -> None:
+    async def scenario() -> list[list[bytes]]:
+        transport = _Transport()
+        corked = Corked(transport, asyncio.get_running_loop())  # type: ignore[arg-type]
+        corked.write(b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\n")
+        corked.write(b"he")
+        corked.write(b"llo")
+        during = list(transport.writes)
+        await asyncio.sleep(0)  # the end of the loop's turn
+        after = list(transport.writes)
+        corked.write(b"event: done\n\n")  # a stream's next event: its own turn, its own write
+        await asyncio.sleep(0)
+        return [during, after, transport.writes[len(after) :]]
+
+    during, after, later = asyncio.run(scenario())
+    assert during == []
+    assert after == [b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhello"]
+    assert later == [b"event: done\n\n"]
+
+
+def test_closing_a_corked_connection_writes_what_waits_first() -> None:
+    async def scenario() -> tuple[list[bytes], bool, int]:
+        transport = _Transport()
+        corked = Corked(transport, asyncio.get_running_loop())  # type: ignore[arg-type]
+        corked.write(b"HTTP/1.1 408 Request Timeout\r\n\r\n")
+        corked.close()
+        written = list(transport.writes)
+        corked.write(b"too late")  # to a closing transport: dropped, as the transport would
+        await asyncio.sleep(0)
+        return written, transport.closed, corked.get_write_buffer_size()
+
+    written, closed, buffered = asyncio.run(scenario())
+    assert written == [b"HTTP/1.1 408 Request Timeout\r\n\r\n"]
+    assert closed
+    assert buffered == 0  # the rest of the transport is the transport's own
+
+
+def test_a_streamed_response_arrives_whole_over_a_corked_socket() -> None:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        for part in (b"one ", b"two ", b"three"):
+            await send({"type": "http.response.body", "body": part, "more_body": True})
+            await asyncio.sleep(0.01)
+        await send({"type": "http.response.body", "body": b""})
+
+    with (
+        ServerThread(app) as server,
+        httpx.Client(base_url=server.url) as client,
+        client.stream("GET", "/") as response,
+    ):
+        parts = list(response.iter_raw())
+    assert b"".join(parts) == b"one two three"
+    assert len(parts) >= 3  # each part left when it was sent, not gathered to the end

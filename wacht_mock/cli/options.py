@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
 import json
 import logging
 import sys
@@ -51,15 +53,65 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(data, ensure_ascii=False)
 
 
+class ClockFormatter(logging.Formatter):
+    """`%(asctime)s` as `HH:MM:SS`, worked out once a second, not once a line."""
+
+    _second = -1
+    _shown = ""
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        second = int(record.created)
+        if second != self._second:
+            self._second, self._shown = second, time.strftime("%H:%M:%S", time.localtime(second))
+        return self._shown
+
+
+class BatchedLines(logging.StreamHandler):  # type: ignore[type-arg]
+    """Lines logged in one turn of the event loop are written at its end, in one write.
+
+    A request line each request would otherwise cost the server a system call each. Lines
+    logged outside the loop (startup, another thread) are written at once, after those
+    waiting; `flush` (called at exit too) writes what waits.
+    """
+
+    def __init__(self, stream: Any) -> None:
+        super().__init__(stream)
+        self._waiting: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            line = self.format(record)
+        except Exception:  # logging's own rule: a bad record never breaks the caller
+            self.handleError(record)
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self._waiting.append(line)
+            self.flush()
+            return
+        if not self._waiting:
+            loop.call_soon(self.flush)
+        self._waiting.append(line)
+
+    def flush(self) -> None:
+        with self.lock or _NO_LOCK:
+            if self._waiting:
+                text, self._waiting = "\n".join(self._waiting) + "\n", []
+                self.stream.write(text)
+            self.stream.flush()
+
+
+_NO_LOCK = contextlib.nullcontext()
+
+
 def configure_logging(level: str, log_format: str) -> None:
     """Every log line (the mock's request log, uvicorn's own) on stderr, in one format."""
-    handler = logging.StreamHandler(sys.stderr)
+    handler = BatchedLines(sys.stderr)
     if log_format == "json":
         handler.setFormatter(JsonFormatter())
     else:
-        handler.setFormatter(
-            logging.Formatter("%(asctime)s %(levelname)-7s %(message)s", "%H:%M:%S")
-        )
+        handler.setFormatter(ClockFormatter("%(asctime)s %(levelname)-7s %(message)s"))
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)

@@ -10,6 +10,11 @@ the connection's first byte, or its opening) and the request body each have
 an idle connection is closed, and a body read that runs out of time raises
 `RequestTimeout` (408) from the app's `receive`.
 `limit_concurrency` is uvicorn's own: past it, requests get its plain 503.
+
+A response goes out in one piece: uvicorn writes a response's head and each body part as it
+gets them, a system call each; `Corked` gathers what one turn of the event loop writes to a
+connection and writes it at the end of that turn. The bytes and their order are uvicorn's; a
+stream's event still leaves in the turn it was sent.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ import socket
 import threading
 from http import HTTPStatus
 from types import FrameType, TracebackType
-from typing import Any
+from typing import Any, cast
 
 import uvicorn
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -203,15 +208,60 @@ class BodyDeadline:
         await self.app(scope, receiving, send)
 
 
+class Corked:
+    """A connection's transport whose writes within one turn of the loop leave as one.
+
+    Everything else is the transport's own. Closing writes what is gathered first; what is
+    written to a transport that is already closing is dropped, as the transport would.
+    """
+
+    __slots__ = ("_gathered", "_loop", "_transport")
+
+    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
+        self._transport = transport
+        self._loop = loop
+        self._gathered: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        if not self._gathered:
+            self._loop.call_soon(self._write_gathered)
+        self._gathered.append(data)
+
+    def _write_gathered(self) -> None:
+        data, self._gathered = self._gathered, []
+        if data and not self._transport.is_closing():
+            self._transport.write(data[0] if len(data) == 1 else b"".join(data))
+
+    def close(self) -> None:
+        self._write_gathered()
+        self._transport.close()
+
+    def is_closing(self) -> bool:
+        return self._transport.is_closing()
+
+    def pause_reading(self) -> None:
+        self._transport.pause_reading()
+
+    def resume_reading(self) -> None:
+        self._transport.resume_reading()
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return self._transport.get_extra_info(name, default)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
+
+
 def timed_protocol(base: type[asyncio.Protocol], seconds: float) -> type[asyncio.Protocol]:
-    """`base` (uvicorn's HTTP protocol) with a deadline on each request head."""
+    """`base` (uvicorn's HTTP protocol) with a deadline on each request head, writing corked."""
 
     class HeadDeadline(base):  # type: ignore[valid-type,misc]
         _head_timer: asyncio.TimerHandle | None = None
         _started = False
 
         def connection_made(self, transport: asyncio.BaseTransport) -> None:
-            super().connection_made(transport)
+            corked = Corked(cast(asyncio.Transport, transport), asyncio.get_running_loop())
+            super().connection_made(corked)
             self._arm()
 
         def data_received(self, data: bytes) -> None:
