@@ -17,10 +17,11 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
-from functools import cached_property
-from typing import Any, overload
+from typing import Any, Generic, TypeVar, overload
 
 from wacht_mock.core.masking import mask_key, mask_text
+
+_T = TypeVar("_T")
 
 __all__ = ["Entry", "Journal", "RawBody", "Subscription", "clip", "mask_key"]
 
@@ -61,6 +62,26 @@ class RawBody:
         """What `clip` makes of the whole body: clipped, keys masked, its length noted."""
         text = mask_text(self.data.decode("utf-8", "replace"))
         return text + (f"… ({self.length} bytes)" if self.length > len(self.data) else "")
+
+
+class _worked_out_once(Generic[_T]):  # a decorator, named like one
+    """`functools.cached_property` without the lock it takes on every first read in Python
+    3.11 (3.12 dropped it): the value is kept in the instance's `__dict__`, which a frozen
+    dataclass has."""
+
+    def __init__(self, work: Callable[[Any], _T]) -> None:
+        self.work = work
+        self.name = work.__name__
+
+    @overload
+    def __get__(self, instance: None, owner: type | None = None) -> _worked_out_once[_T]: ...
+    @overload
+    def __get__(self, instance: object, owner: type | None = None) -> _T: ...
+    def __get__(self, instance: object | None, owner: type | None = None) -> Any:
+        if instance is None:
+            return self
+        value = instance.__dict__[self.name] = self.work(instance)
+        return value
 
 
 class _BodyText:
@@ -115,15 +136,22 @@ class Entry:
     #: How the exchange ended when the client did not see all of it (a stream it left).
     outcome: str | None = None
 
-    @cached_property
+    @_worked_out_once
     def size(self) -> int:
         """Roughly what the entry holds, in bytes (what the journal's byte bound counts); a body
         not read yet counts as the bytes kept of it."""
-        texts = (self.path, self.query, self.script, self.error)
-        headers = sum(len(name) + len(value) for name, value in self.headers.items())
-        bodies = _BODY.kept(self) + _RESPONSE.kept(self)
-        texts_size = sum(len(t) for t in (*texts, *self.violations) if t)
-        return _ENTRY_OVERHEAD + headers + bodies + texts_size
+        headers = self.headers
+        texts = sum(len(text) for text in (self.script, self.error, *self.violations) if text)
+        return (
+            _ENTRY_OVERHEAD
+            + sum(map(len, headers))
+            + sum(map(len, headers.values()))
+            + _BODY.kept(self)
+            + _RESPONSE.kept(self)
+            + len(self.path)
+            + len(self.query)
+            + texts
+        )
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 import traceback
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -268,9 +269,29 @@ def request_fields(entry: Entry) -> dict[str, Any]:
     }
 
 
+#: Headers as the journal shows them, by the headers as sent: a client sends the same ones
+#: request after request, so they are masked and clipped once. Emptied when full.
+_SHOWN_HEADERS: dict[tuple[tuple[bytes, bytes], ...], dict[str, str]] = {}
+SHOWN_HEADERS_KEPT = 256
+
+
 def _headers(scope: Scope) -> dict[str, str]:
+    sent = scope.get("headers", ())
+    try:
+        key = tuple(sent)
+        shown = _SHOWN_HEADERS.get(key)
+    except TypeError:  # pairs given as lists (some ASGI test clients): not kept
+        return _shown_headers(sent)
+    if shown is None:
+        if len(_SHOWN_HEADERS) >= SHOWN_HEADERS_KEPT:
+            _SHOWN_HEADERS.clear()
+        shown = _SHOWN_HEADERS[key] = _shown_headers(sent)
+    return dict(shown)  # each entry its own: a reader may change it
+
+
+def _shown_headers(sent: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
     headers = []
-    for raw_name, raw_value in scope.get("headers", []):
+    for raw_name, raw_value in sent:
         name, value = raw_name.decode("latin-1").lower(), raw_value.decode("latin-1")
         headers.append((name, mask_header(name, value)))
     return clip_headers(headers)

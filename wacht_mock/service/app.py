@@ -1,4 +1,4 @@
-"""The ASGI application: routes, the one error handler; the recorder answers a last-resort 500."""
+"""The ASGI application: the API's short way in, the control API's router, the one error handler."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from wacht_mock.core.errors import ApiError
 from wacht_mock.core.recording import Recorder, facts
@@ -17,32 +17,92 @@ from wacht_mock.service.config import MockConfig
 from wacht_mock.service.control import PREFIX, control_routes
 from wacht_mock.service.faults import FaultInjector
 from wacht_mock.service.mock import WachtMock
-from wacht_mock.service.routes import routes
+from wacht_mock.service.routes import endpoint
 
 
-def create_app(config: MockConfig | WachtMock | None = None) -> Starlette:
+def create_app(config: MockConfig | WachtMock | None = None) -> MockApp:
     """A fresh application (and, unless one is given, a fresh mock): no state is shared."""
-    mock = config if isinstance(config, WachtMock) else WachtMock(config)
-    app = Starlette(
-        routes=[
-            *routes,
-            *_dashboard(mock),
-            control_routes(guarded=bool(mock.config.control_token)),
-        ],
-        middleware=[
-            Middleware(EncodedSlashes),
-            # Also the one catch-all: a bug becomes a JSON 500 the journal records like any
-            # answer (with its traceback in the entry's error), instead of escaping past it.
-            Middleware(
-                Recorder, journal=mock.journal, skip_prefix=PREFIX + "/", answer_errors=True
-            ),
-            Middleware(FaultInjector, plan=lambda: mock.faults),
-        ],
-        exception_handlers={ApiError: render_api_error, HTTPException: render_http_exception},
-    )
-    app.router.redirect_slashes = False  # ".../{id}/" is an unknown path, not a 307 to follow
-    app.state.mock = mock
-    return app
+    return MockApp(config if isinstance(config, WachtMock) else WachtMock(config))
+
+
+class MockApp(Starlette):
+    """The mock's ASGI application.
+
+    The API's requests take the short way: the recorder (also the one catch-all: a bug becomes
+    a JSON 500 the journal records like any answer, with its traceback in the entry's error),
+    the fault injector, then `ApiRouter`, which finds the handler from the path's segments.
+    The control API and the dashboard (`/_mock/`) go through Starlette's router, behind the
+    same catch-all, and are not recorded.
+    """
+
+    def __init__(self, mock: WachtMock) -> None:
+        super().__init__(
+            routes=[*_dashboard(mock), control_routes(guarded=bool(mock.config.control_token))],
+            middleware=[
+                Middleware(
+                    Recorder, journal=mock.journal, skip_prefix=PREFIX + "/", answer_errors=True
+                ),
+                Middleware(FaultInjector, plan=lambda: mock.faults),
+            ],
+            exception_handlers={ApiError: render_api_error, HTTPException: render_http_exception},
+        )
+        self.router.redirect_slashes = False  # ".../{id}/" is an unknown path, not a 307
+        self.state.mock = mock
+        self.mock = mock
+        self._api = Recorder(
+            FaultInjector(ApiRouter(self), plan=lambda: mock.faults),
+            journal=mock.journal,
+            skip_prefix=PREFIX + "/",
+            answer_errors=True,
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            # Routed on the path as sent: an id holding `%2F` is one (unknown) id, not two.
+            raw_path = scope.get("raw_path")
+            if raw_path and b"%2" in raw_path and routing_path(raw_path) != scope["path"]:
+                scope = {**scope, "path": routing_path(raw_path)}
+            path: str = scope["path"]
+            if not (path.startswith(PREFIX) and path[len(PREFIX) : len(PREFIX) + 1] in "/"):
+                scope["app"] = self
+                await self._api(scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
+
+
+class ApiRouter:
+    """The API's four paths, told apart by their segments (`service/routes.ENDPOINTS`).
+
+    A path the API does not have is a 404, a method its path does not take a 405 with the
+    `Allow` header, both in the envelope; an `ApiError` a handler raises is rendered here, once.
+    """
+
+    def __init__(self, app: MockApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive)
+        try:
+            response = await self._handle(request, scope)
+        except ApiError as exc:
+            response = await render_api_error(request, exc)
+        await response(scope, receive, send)
+
+    @staticmethod
+    async def _handle(request: Request, scope: Scope) -> Response:
+        found = endpoint(scope["path"])
+        if found is None:
+            raise ApiError(f"No route for {scope['path']}", status=404)
+        methods, context_id = found
+        handler = methods.get(scope["method"])
+        if handler is None:
+            allowed = ", ".join(methods)
+            raise ApiError(
+                f"Method {scope['method']} not allowed", status=405, headers={"Allow": allowed}
+            )
+        if context_id is not None:
+            scope["path_params"] = {"context_id": context_id}
+        return await handler(request)
 
 
 def _dashboard(mock: WachtMock) -> list[Mount]:
@@ -78,16 +138,3 @@ async def render_http_exception(request: Request, exc: Exception) -> Response:
     message = {404: f"No route for {request.url.path}", 405: f"Method {request.method} not allowed"}
     text = message.get(exc.status_code, exc.detail)
     return error_response(text, exc.status_code, dict(exc.headers or {}))
-
-
-class EncodedSlashes:
-    """Routes on the path as sent: an id holding `%2F` is one (unknown) id, not two segments."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        raw_path = scope.get("raw_path") if scope["type"] == "http" else None
-        if raw_path and b"%2" in raw_path and routing_path(raw_path) != scope["path"]:
-            scope = {**scope, "path": routing_path(raw_path)}
-        await self.app(scope, receive, send)

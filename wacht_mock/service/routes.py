@@ -1,17 +1,17 @@
 """The HTTP surface of the execution-context API: parse, call the mock, render.
 
-One `Route` per path, so that a wrong method gets a 405 with the right
-`Allow` header.
+`ENDPOINTS` names each path once with the handler of each of its methods; `endpoint` finds a
+path's from its segments (no pattern tried in turn), for `service/app.ApiRouter`.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 
 from starlette.datastructures import QueryParams
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
 from wacht_mock.core.body import read_json
 from wacht_mock.core.errors import ApiError
@@ -35,7 +35,7 @@ ITEM = COLLECTION + "/{context_id}"
 
 
 def _mock(request: Request) -> WachtMock:
-    mock: WachtMock = request.app.state.mock
+    mock: WachtMock = request.scope["app"].mock
     return mock
 
 
@@ -144,9 +144,32 @@ async def messages(request: Request) -> Response:
     return JSONResponse(page_json(page, turn_json))
 
 
-routes = [
-    Route(COLLECTION, contexts, methods=["GET", "POST"]),
-    Route(ITEM, context, methods=["GET", "PATCH", "DELETE"]),
-    Route(ITEM + "/execute", execute, methods=["POST"]),
-    Route(ITEM + "/messages", messages, methods=["GET"]),
-]
+Handler = Callable[[Request], Awaitable[Response]]
+#: Per path under the collection (`""`, `"{id}"`, `"{id}/execute"`, `"{id}/messages"`): the
+#: handler of each method it takes; `HEAD` goes with `GET`, as in Starlette.
+ENDPOINTS: dict[str, dict[str, Handler]] = {
+    "": {"GET": contexts, "HEAD": contexts, "POST": contexts},
+    "{id}": {"GET": context, "HEAD": context, "PATCH": context, "DELETE": context},
+    "{id}/execute": {"POST": execute},
+    "{id}/messages": {"GET": messages, "HEAD": messages},
+}
+_COLLECTION, _ITEM = ENDPOINTS[""], ENDPOINTS["{id}"]
+_UNDER_ITEM = {"execute": ENDPOINTS["{id}/execute"], "messages": ENDPOINTS["{id}/messages"]}
+
+
+def endpoint(path: str) -> tuple[dict[str, Handler], str | None] | None:
+    """The methods of `path` and the context id in it; None for a path the API does not have."""
+    if not path.startswith(COLLECTION):
+        return None
+    rest = path[len(COLLECTION) :]
+    if not rest:
+        return _COLLECTION, None
+    if rest[0] != "/":
+        return None
+    context_id, slash, tail = rest[1:].partition("/")
+    if not context_id:
+        return None
+    if not slash:
+        return _ITEM, context_id
+    methods = _UNDER_ITEM.get(tail)
+    return None if methods is None else (methods, context_id)
