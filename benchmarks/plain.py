@@ -8,7 +8,10 @@ contexts in an in-memory store per deployment (newest activity first, filtered, 
 appends the conversation's turns on execute with a reply and word-count usage, and answers JSON
 in the same shape, errors in the same envelope. No journal, no contract notes, no scripts.
 
-``python benchmarks/plain.py --port 0`` serves it the way ``wacht-mock serve`` serves the mock.
+``python benchmarks/plain.py --port 0`` serves it as its author would: stock uvicorn (on
+httptools and uvloop when installed, as for the mock), its access log off. With
+``--mock-server`` it runs on the mock's own server instead (uvicorn with the mock's request
+deadlines and one write per response): what is left between the two is the apps' own work.
 """
 
 from __future__ import annotations
@@ -21,11 +24,13 @@ import itertools
 import json
 import re
 import signal
+import socket
 import threading
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+import uvicorn
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -283,13 +288,28 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="serve the plain Starlette baseline")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--mock-server", action="store_true", help="serve on the mock's server")
     args = parser.parse_args()
+    if not args.mock_server:
+        stock_uvicorn(args.host, args.port)
+        return
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda sig, frame: stopping.set())
     with ServerThread(plain_app(), args.host, args.port) as server:
         print(f"plain baseline listening on {server.url} ({server.server.stack})", flush=True)
         with contextlib.suppress(KeyboardInterrupt):
             stopping.wait()
+
+
+def stock_uvicorn(host: str, port: int) -> None:
+    """`uvicorn.run(app)` as a plain service runs, on a socket bound first (for its URL)."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    config = uvicorn.Config(plain_app(), access_log=False, log_level="warning", lifespan="off")
+    server = uvicorn.Server(config)
+    print(f"plain baseline listening on http://{host}:{sock.getsockname()[1]}", flush=True)
+    server.run(sockets=[sock])
 
 
 if __name__ == "__main__":

@@ -3,7 +3,6 @@ in one line, state kept across restarts."""
 
 from __future__ import annotations
 
-import asyncio
 import io
 import json
 import logging
@@ -286,36 +285,39 @@ def _record(message: str) -> logging.LogRecord:
     return logging.LogRecord("wacht_mock.requests", logging.INFO, __file__, 0, message, (), None)
 
 
-def test_request_lines_of_one_loop_turn_are_one_write() -> None:
+def test_request_lines_logged_together_are_one_write_soon_after() -> None:
     stream = _Stderr()
-    handler = BatchedLines(stream)
+    handler = BatchedLines(stream, delay=0.2)
     handler.setFormatter(ClockFormatter("%(asctime)s %(levelname)-7s %(message)s"))
-
-    async def serve_three() -> str:
+    try:
         for path in ("/a", "/b", "/c"):
             handler.handle(_record(f"GET {path} 200 0.1 ms"))
-        waiting = stream.getvalue()
-        await asyncio.sleep(0)  # the turn ends
-        return waiting
+        assert stream.getvalue() == ""  # the logging thread did not wait for a system call
+        deadline = time.monotonic() + 5
+        while not stream.getvalue() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        lines = stream.getvalue().splitlines()
+        assert [line.split(" ", 1)[1] for line in lines] == [
+            f"INFO    GET {path} 200 0.1 ms" for path in ("/a", "/b", "/c")
+        ]
+        assert stream.writes == 1
+        assert re.fullmatch(r"\d\d:\d\d:\d\d", lines[0].split(" ")[0])
+        handler.handle(_record("GET /d 200 0.1 ms"))  # the writer sleeps again, then wakes
+        while len(stream.getvalue().splitlines()) < 4 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert stream.getvalue().splitlines()[3].endswith("GET /d 200 0.1 ms")
+    finally:
+        handler.close()
 
-    assert asyncio.run(serve_three()) == ""  # not one system call per line
-    lines = stream.getvalue().splitlines()
-    assert [line.split(" ", 1)[1] for line in lines] == [
-        f"INFO    GET {path} 200 0.1 ms" for path in ("/a", "/b", "/c")
-    ]
-    assert stream.writes == 1
-    assert re.fullmatch(r"\d\d:\d\d:\d\d", lines[0].split(" ")[0])
 
-
-def test_a_line_logged_outside_the_loop_is_written_at_once_after_those_waiting() -> None:
+def test_flush_and_close_write_what_waits_at_once() -> None:
     stream = _Stderr()
-    handler = BatchedLines(stream)
-
-    async def one_request() -> None:
-        handler.handle(_record("GET /a 200 0.1 ms"))
-
-    handler.handle(_record("listening"))
-    assert stream.getvalue() == "listening\n"
-    asyncio.run(one_request())  # its loop may close before its turn's end writes the line
-    handler.handle(_record("stopped"))  # outside any loop: at once, after the line waiting
-    assert stream.getvalue() == "listening\nGET /a 200 0.1 ms\nstopped\n"
+    handler = BatchedLines(stream, delay=60)
+    handler.handle(_record("GET /a 200 0.1 ms"))
+    handler.flush()  # as logging does at exit
+    assert stream.getvalue() == "GET /a 200 0.1 ms\n"
+    handler.handle(_record("GET /b 200 0.1 ms"))
+    handler.close()
+    assert stream.getvalue() == "GET /a 200 0.1 ms\nGET /b 200 0.1 ms\n"
+    handler.handle(_record("stopped"))  # after close: written at once
+    assert stream.getvalue().endswith("\nstopped\n")

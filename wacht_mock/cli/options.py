@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import json
 import logging
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -67,16 +67,21 @@ class ClockFormatter(logging.Formatter):
 
 
 class BatchedLines(logging.StreamHandler):  # type: ignore[type-arg]
-    """Lines logged in one turn of the event loop are written at its end, in one write.
+    """Lines are written together, at most `delay` seconds after the first of them.
 
-    A request line each request would otherwise cost the server a system call each. Lines
-    logged outside the loop (startup, another thread) are written at once, after those
-    waiting; `flush` (called at exit too) writes what waits.
+    A request line each request would otherwise cost the server a system call each, and the
+    thread that logs never waits for the stream: a writer thread, asleep while nothing waits,
+    writes what came. `flush` (called at exit too) writes what waits at once.
     """
 
-    def __init__(self, stream: Any) -> None:
+    def __init__(self, stream: Any, delay: float = 0.05) -> None:
         super().__init__(stream)
+        self.delay = delay
         self._waiting: list[str] = []
+        self._wake = threading.Event()
+        self._closed = False
+        self._writer = threading.Thread(target=self._write, name="wacht-mock-log", daemon=True)
+        self._writer.start()
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
@@ -84,14 +89,12 @@ class BatchedLines(logging.StreamHandler):  # type: ignore[type-arg]
         except Exception:  # logging's own rule: a bad record never breaks the caller
             self.handleError(record)
             return
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
+        if self._closed:
             self._waiting.append(line)
             self.flush()
             return
         if not self._waiting:
-            loop.call_soon(self.flush)
+            self._wake.set()
         self._waiting.append(line)
 
     def flush(self) -> None:
@@ -100,6 +103,19 @@ class BatchedLines(logging.StreamHandler):  # type: ignore[type-arg]
                 text, self._waiting = "\n".join(self._waiting) + "\n", []
                 self.stream.write(text)
             self.stream.flush()
+
+    def close(self) -> None:
+        self._closed = True
+        self._wake.set()
+        self.flush()
+        super().close()
+
+    def _write(self) -> None:
+        while not self._closed:
+            self._wake.wait()
+            time.sleep(self.delay)  # what else comes meanwhile goes in the same write
+            self._wake.clear()
+            self.flush()
 
 
 _NO_LOCK = contextlib.nullcontext()
@@ -115,6 +131,8 @@ def configure_logging(level: str, log_format: str) -> None:
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)
+        if isinstance(old, BatchedLines):  # its writer thread ends with it
+            old.close()
     root.addHandler(handler)
     root.setLevel(logging.WARNING)
     # Neither format shows them: not looked up for every record (a request line each request).
