@@ -43,7 +43,11 @@ def decode(raw: bytes, what: str = "Request body", *, max_depth: int | None = No
         raise JsonTextError(f"{what} is nested {limit}") from None
     except _Refused as exc:
         raise JsonTextError(f"{what} {exc}") from None
-    _check_strings(data, what, max_depth)
+    # A lone surrogate can only come as a backslash-u escape (the text is valid UTF-8); nesting
+    # deeper than `max_depth` needs that many brackets: without either, there is nothing to see.
+    may_be_deep = max_depth is not None and raw.count(b"[") + raw.count(b"{") >= max_depth
+    if may_be_deep or b"\\u" in raw:
+        _check_strings(data, what, max_depth)
     return data
 
 
