@@ -65,7 +65,7 @@ def conformance(profile: Profile) -> dict[str, Any]:
         base_url = ""
 
         def setup(self) -> None:
-            app.state.mock = fresh_mock()
+            app.mock = fresh_mock()
 
         def get_call_kwargs(self, case: Case) -> dict[str, Any]:
             return {"base_url": self.base_url}

@@ -10,6 +10,8 @@ import pytest
 
 from tests.helpers import OTHER_KEY, auth
 from wacht_mock import WachtMock
+from wacht_mock.service.app import create_app
+from wacht_mock.service.faults import FaultRule
 
 pytestmark = pytest.mark.anyio
 
@@ -243,3 +245,19 @@ async def test_a_context_reads_the_same_until_it_changes_then_reads_its_change(
     assert listed.json() == {"data": [executed], "has_more": False, "limit": 1, "offset": 0}
     shown = {"data": [executed], "has_more": False, "limit": 1, "offset": 0}
     assert listed.content == json.dumps(shown, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+async def test_an_app_given_another_mock_serves_that_one_from_then_on() -> None:
+    app = create_app()
+    first = app.mock
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://mock", headers=auth()) as c:
+        await create(c)
+        app.mock = second = WachtMock()
+        assert app.state.mock is second
+        listed = (await c.get("/ai/execution-contexts")).json()
+        assert listed["data"] == []  # its store
+        second.faults.add([FaultRule(operation="list", status=503)])
+        assert (await c.get("/ai/execution-contexts")).status_code == 503  # its faults
+    assert [entry.status for entry in second.journal] == [200, 503]  # its journal
+    assert [entry.method for entry in first.journal] == ["POST"]

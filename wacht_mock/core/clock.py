@@ -48,4 +48,6 @@ class FrozenClock:
 
 def rfc3339(moment: datetime) -> str:
     """`2026-11-20T23:24:22.123456Z`: RFC 3339, UTC, microseconds."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if moment.tzinfo is not UTC:
+        moment = moment.astimezone(UTC)
+    return moment.isoformat(timespec="microseconds")[:-6] + "Z"  # without its "+00:00"

@@ -218,7 +218,7 @@ def _entry(
         deployment_id=notes.deployment_id,
         agent_name=notes.agent_name,
         script=notes.script,
-        violations=tuple(mask_text(note) for note in notes.violations),
+        violations=tuple(map(mask_text, notes.violations)) if notes.violations else (),
         error=_masked(error or notes.error),
         fault=notes.fault,
         outcome=notes.outcome,

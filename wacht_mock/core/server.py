@@ -177,6 +177,11 @@ def quiet_uvicorn() -> None:
         logger.addFilter(_Noise())
 
 
+#: Set in a request's scope by the HTTP protocol once the whole request has arrived (as it
+#: has, for most requests, before the app starts): no deadline left to watch.
+BODY_ARRIVED = "wacht_mock.body_arrived"
+
+
 class BodyDeadline:
     """ASGI middleware: the request body has `seconds` from the request's start to arrive."""
 
@@ -185,7 +190,7 @@ class BodyDeadline:
         self.seconds = seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or BODY_ARRIVED in scope:
             await self.app(scope, receive, send)
             return
         deadline = asyncio.get_running_loop().time() + self.seconds
@@ -276,6 +281,11 @@ def timed_protocol(base: type[asyncio.Protocol], seconds: float) -> type[asyncio
         def connection_lost(self, exc: Exception | None) -> None:
             self._disarm()
             super().connection_lost(exc)
+
+        def on_message_complete(self) -> None:  # httptools' parser calls it (h11's has none)
+            super().on_message_complete()
+            if self.cycle is not None:
+                self.cycle.scope[BODY_ARRIVED] = True
 
         def _waiting(self) -> bool:
             cycle = self.cycle

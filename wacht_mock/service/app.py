@@ -42,13 +42,22 @@ class MockApp(Starlette):
                 Middleware(
                     Recorder, journal=mock.journal, skip_prefix=PREFIX + "/", answer_errors=True
                 ),
-                Middleware(FaultInjector, plan=lambda: mock.faults),
+                Middleware(FaultInjector, plan=lambda: self.mock.faults),
             ],
             exception_handlers={ApiError: render_api_error, HTTPException: render_http_exception},
         )
         self.router.redirect_slashes = False  # ".../{id}/" is an unknown path, not a 307
-        self.state.mock = mock
         self.mock = mock
+
+    @property
+    def mock(self) -> WachtMock:
+        """The mock this app serves (also `app.state.mock`)."""
+        return self._mock
+
+    @mock.setter
+    def mock(self, mock: WachtMock) -> None:
+        """Serve another mock from now on: its store, its journal, its faults."""
+        self._mock = self.state.mock = mock
         self._api = Recorder(
             FaultInjector(ApiRouter(self), plan=lambda: mock.faults),
             journal=mock.journal,
