@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import fields
 
 import httpx
 import pytest
@@ -36,6 +37,10 @@ async def test_an_entry_holds_the_request_and_what_the_mock_answered(mock: Wacht
     assert KEY not in str(entry.as_dict())
     assert entry.deployment_id is not None
     assert entry.duration_ms >= 0
+    # Recorded without the dataclass's constructor: every field is there, as it would set it.
+    rebuilt = Entry(**{field.name: getattr(entry, field.name) for field in fields(Entry)})
+    assert rebuilt == entry
+    assert rebuilt.size == entry.size
 
 
 async def test_violations_and_script_steps_are_noted(mock: WachtMock) -> None:

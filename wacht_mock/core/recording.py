@@ -204,7 +204,10 @@ def _entry(
     notes = facts(scope)
     (started, clock), (body, response) = times, bodies
     query = scope.get("query_string", b"")
-    return Entry(
+    # Every field is given, of the right type: set at once rather than through the frozen
+    # dataclass's `__init__`, which sets them one `object.__setattr__` each.
+    entry: Entry = object.__new__(Entry)
+    entry.__dict__.update(
         number=number,
         started_at=started,
         method=scope["method"],
@@ -223,6 +226,7 @@ def _entry(
         fault=notes.fault,
         outcome=notes.outcome,
     )
+    return entry
 
 
 def log_request(entry: Entry) -> None:

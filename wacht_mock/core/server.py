@@ -343,6 +343,9 @@ def uvicorn_config(
     options.setdefault("access_log", False)
     options.setdefault("log_config", None)  # its lines go wherever the process sends its logs
     options.setdefault("lifespan", "off")
+    # The client is the peer, never what an `X-Forwarded-For` says (the dashboard's loopback
+    # rule reads it), and no request pays for looking.
+    options.setdefault("proxy_headers", False)
     quiet_uvicorn()
     config = uvicorn.Config(
         BodyDeadline(app, request_timeout),
