@@ -7,7 +7,10 @@ is Python:
 
 * the mock, as ``wacht-mock serve --port 0`` (what a user gets);
 * **the baseline**: ``plain.py``, a plain Starlette implementation of the same API doing the
-  same work (auth, strict parsing and validation, an in-memory store, JSON);
+  same work (auth, strict parsing and validation, an in-memory store, JSON), on stock uvicorn
+  (httptools and uvloop) as its author would run it;
+* the same plain app on the mock's own server (uvicorn with the mock's request deadlines and
+  one write per response): what is left between it and the mock is the apps' own work;
 * ``baseline.py``, bare endpoints answering canned bodies: the floor, labelled as such;
 * Stoplight Prism mocking the contract (``-v warn``), when ``npx`` can fetch it.
 
@@ -55,7 +58,12 @@ WARM_UP_SECONDS = {"prism": 2}
 WARM_UP_DEFAULT = 1
 #: The goals: ahead of the plain implementation, well ahead of Prism.
 GOALS = {"plain": 1.0, "prism": 1.5}
-NAMES = {"plain": "plain Starlette", "canned": "canned bodies", "prism": "Prism"}
+NAMES = {
+    "plain": "plain Starlette",
+    "plain-own": "plain Starlette on the mock's server",
+    "canned": "canned bodies",
+    "prism": "Prism",
+}
 TAIL_GOAL = 3.0
 PRISM = "`npx @stoplight/prism-cli@5 mock contracts/wacht-api.yaml -v warn` (warnings-only log)"
 
@@ -86,6 +94,7 @@ def _measure(folder: Path, rounds: int, seconds: int) -> list[Row]:
         servers = {
             "mock": stack.enter_context(mock_server()),
             "plain": stack.enter_context(plain_server()),
+            "plain-own": stack.enter_context(plain_server(on_mock_server=True)),
             "canned": stack.enter_context(canned_server(bodies_file)),
         }
         if prism_available():
@@ -97,7 +106,7 @@ def _measure(folder: Path, rounds: int, seconds: int) -> list[Row]:
         else:
             NOTES.append("throughput: Prism skipped, no `npx` on PATH (npm is needed to fetch it)")
         ids = {name: [str(10**17 + n) for n in range(POOL)] for name in servers}
-        for name in ("mock", "plain"):
+        for name in ("mock", "plain", "plain-own"):
             ids[name] = prepare(servers[name].url)
         results = {op: _load_op(op, servers, ids, folder, rounds, seconds) for op in OPERATIONS}
         process = servers["mock"].process
@@ -217,7 +226,9 @@ def _row(op: str, mine: Load, name: str, theirs: Load) -> Row:
     ratio = mine.requests_per_second / theirs.requests_per_second
     goal = GOALS.get(name)
     note = f"p50 {_ms(mine.median_latency)} vs {_ms(theirs.median_latency)}"
-    if name == "plain":
+    if name == "plain-own":
+        note += "; the same server: the difference is the apps' own work"
+    if name in ("plain", "plain-own"):
         own = 1 / mine.requests_per_second - 1 / theirs.requests_per_second
         note += f"; {own * 1e6:+.0f} µs a request against the plain server"
     if name == "canned":

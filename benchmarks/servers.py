@@ -134,9 +134,13 @@ def mock_server() -> Served:
     return Served("wacht-mock", [sys.executable, "-m", "wacht_mock", "serve", "--port", "0"])
 
 
-def plain_server() -> Served:
-    """The plain Starlette implementation of the same API (``plain.py``)."""
-    return Served("plain Starlette", [sys.executable, str(HERE / "plain.py"), "--port", "0"])
+def plain_server(on_mock_server: bool = False) -> Served:
+    """The plain Starlette implementation of the same API (``plain.py``), on stock uvicorn as
+    its author would run it, or on the mock's own server (``--mock-server``)."""
+    command = [sys.executable, str(HERE / "plain.py"), "--port", "0"]
+    if on_mock_server:
+        return Served("plain Starlette on the mock's server", [*command, "--mock-server"])
+    return Served("plain Starlette", command)
 
 
 def canned_server(bodies: Path) -> Served:
