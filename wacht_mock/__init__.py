@@ -17,15 +17,17 @@ The path of one request through the service (`service/`), each step raising the 
 type, `ApiError`, rendered once at the edge (its `response()`,
 from the handler in `service/app.py`; the proxy's own errors likewise):
 
-    EncodedSlashes (service/app)        routes on the path as sent: an encoded slash stays
+    MockApp (service/app)               routes on the path as sent (an encoded slash stays);
+                                        `/_mock/` goes to Starlette's router, the API on:
       Recorder (core/recording)         every request and answer into the journal; a bug
                                         becomes a JSON 500 it records, never a traceback
         FaultInjector (service/faults)  an injected fault answers instead, when one is due
-          routes (service/routes)       auth: the key's tenant (service/auth)
-            RequestReader               the body, held to the profile's contract (contract/)
-            Store                       contexts and their conversations (service/store)
-            ExecutionService            the agent engine's reply (agents/), runs that wait
-            views | EventStream         JSON, or Server-Sent Events (core/sse)
+          ApiRouter (service/app)       the handler, from the path's segments (service/routes)
+            routes (service/routes)     auth: the key's tenant (service/auth)
+              RequestReader             the body, held to the profile's contract (contract/)
+              Store                     contexts and their conversations (service/store)
+              ExecutionService          the agent engine's reply (agents/), runs that wait
+              views | EventStream       JSON, or Server-Sent Events (core/sse)
       Facts (core/recording)            what a handler learned, for the journal entry
 
 `import wacht_mock` loads nothing but this module: each name is imported from its part when

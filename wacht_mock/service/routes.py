@@ -31,7 +31,6 @@ from wacht_mock.service.views import (
 )
 
 COLLECTION = "/ai/execution-contexts"
-ITEM = COLLECTION + "/{context_id}"
 
 
 def _mock(request: Request) -> WachtMock:
