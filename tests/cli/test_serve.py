@@ -22,7 +22,7 @@ import pytest
 
 from tests.helpers import auth, started, wacht_mock_process
 from wacht_mock.cli.main import main
-from wacht_mock.cli.options import BatchedLines, ClockFormatter
+from wacht_mock.cli.options import BatchedLines, ClockFormatter, configure_logging
 
 
 @contextmanager
@@ -321,3 +321,58 @@ def test_flush_and_close_write_what_waits_at_once() -> None:
     assert stream.getvalue() == "GET /a 200 0.1 ms\nGET /b 200 0.1 ms\n"
     handler.handle(_record("stopped"))  # after close: written at once
     assert stream.getvalue().endswith("\nstopped\n")
+
+
+class _BrokenOnce(_Stderr):
+    """A stream whose first write fails, as a closed pipe's would."""
+
+    def write(self, text: str) -> int:
+        if not self.writes:
+            self.writes += 1
+            raise BrokenPipeError("the reader went away")
+        return super().write(text)
+
+
+def test_a_failed_write_is_reported_and_the_lines_after_it_are_written(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    stream = _BrokenOnce()
+    handler = BatchedLines(stream, delay=0.01)
+    try:
+        handler.handle(_record("GET /lost 200 0.1 ms"))
+        deadline = time.monotonic() + 5
+        while not stream.writes and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.05)
+        handler.handle(_record("GET /after 200 0.1 ms"))
+        while "after" not in stream.getvalue() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert stream.getvalue() == "GET /after 200 0.1 ms\n"  # the writer lived on
+    finally:
+        handler.close()
+    assert "BrokenPipeError" in capsys.readouterr().err  # said, as logging says it
+
+
+def test_lines_a_stuck_stream_cannot_take_are_counted_not_kept() -> None:
+    stream = _Stderr()
+    handler = BatchedLines(stream, delay=60)  # the writer waits: nothing is written meanwhile
+    handler.MAX_WAITING = 3
+    for n in range(5):
+        handler.handle(_record(f"GET /{n} 200 0.1 ms"))
+    handler.close()
+    assert stream.getvalue().splitlines() == [
+        *(f"GET /{n} 200 0.1 ms" for n in range(3)),
+        "(2 log lines dropped: the log stream did not take them)",
+    ]
+
+
+def test_serve_logs_through_the_batching_handler() -> None:
+    configure_logging("info", "text")
+    try:
+        assert any(isinstance(h, BatchedLines) for h in logging.getLogger().handlers)
+    finally:
+        root = logging.getLogger()
+        for handler in list(root.handlers):
+            if isinstance(handler, BatchedLines):
+                root.removeHandler(handler)
+                handler.close()

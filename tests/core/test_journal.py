@@ -38,6 +38,7 @@ async def test_an_entry_holds_the_request_and_what_the_mock_answered(mock: Wacht
     assert entry.deployment_id is not None
     assert entry.duration_ms >= 0
     # Recorded without the dataclass's constructor: every field is there, as it would set it.
+    assert {field.name for field in fields(Entry)} <= entry.__dict__.keys()
     rebuilt = Entry(**{field.name: getattr(entry, field.name) for field in fields(Entry)})
     assert rebuilt == entry
     assert rebuilt.size == entry.size

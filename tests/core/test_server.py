@@ -10,7 +10,7 @@ import pytest
 from starlette.types import Receive, Scope, Send
 
 from tests.helpers import auth
-from wacht_mock.core.server import Corked, ServerStartError, ServerThread
+from wacht_mock.core.server import CORK_LIMIT, Corked, ServerStartError, ServerThread
 from wacht_mock.service.app import create_app
 
 
@@ -157,3 +157,30 @@ def test_a_streamed_response_arrives_whole_over_a_corked_socket() -> None:
         parts = list(response.iter_raw())
     assert b"".join(parts) == b"one two three"
     assert len(parts) >= 3  # each part left when it was sent, not gathered to the end
+
+
+def test_a_large_response_is_not_held_back_for_the_end_of_the_turn() -> None:
+    async def scenario() -> list[int]:
+        transport = _Transport()
+        corked = Corked(transport, asyncio.get_running_loop())  # type: ignore[arg-type]
+        corked.write(b"x" * 100)
+        corked.write(b"y" * CORK_LIMIT)  # past the limit: written now, for flow control
+        return [len(data) for data in transport.writes]
+
+    assert asyncio.run(scenario()) == [100 + CORK_LIMIT]
+
+
+def test_the_server_writes_each_connection_corked(
+    monkeypatch: pytest.MonkeyPatch, live_server: ServerThread
+) -> None:
+    gathered: list[int] = []
+    real = Corked._write_gathered
+
+    def counted(self: Corked) -> None:
+        gathered.append(len(self._gathered))
+        real(self)
+
+    monkeypatch.setattr(Corked, "_write_gathered", counted)
+    with httpx.Client(base_url=live_server.url, headers=auth("wk_test_corked")) as client:
+        assert client.get("/ai/execution-contexts").status_code == 200
+    assert 2 in gathered  # the head and the body, in one write

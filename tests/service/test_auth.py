@@ -46,3 +46,16 @@ def test_a_configured_key_set_refuses_other_keys() -> None:
 def test_a_configured_key_must_be_well_formed() -> None:
     with pytest.raises(ValueError, match="not a well-formed"):
         KeyPolicy(["secret"])
+
+
+def test_a_key_let_in_is_remembered_and_a_huge_header_is_not() -> None:
+    policy = KeyPolicy()
+    short = "Bearer wk_test_" + "a" * 20
+    huge = "Bearer wk_test_" + "b" * 5000
+    assert policy.authenticate(short) is policy.authenticate(short)  # looked up, not re-made
+    assert policy.authenticate(huge).api_key == huge.removeprefix("Bearer ")
+    assert policy.authenticate(huge) is not policy.authenticate(huge)  # checked each time
+    with pytest.raises(Unauthorized):
+        policy.authenticate("Bearer not-a-key")
+    with pytest.raises(Unauthorized):  # a refused value is not remembered either
+        policy.authenticate("Bearer not-a-key")

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import logging
 import sys
 import threading
 import time
+from collections import deque
 from collections.abc import Sequence
 from typing import Any
 
@@ -71,14 +71,23 @@ class BatchedLines(logging.StreamHandler):  # type: ignore[type-arg]
 
     A request line each request would otherwise cost the server a system call each, and the
     thread that logs never waits for the stream: a writer thread, asleep while nothing waits,
-    writes what came. `flush` (called at exit too) writes what waits at once.
+    writes what came. `flush` (called at exit too) writes what waits at once. A stream that
+    fails is reported as logging reports it, and the writer goes on; past `MAX_WAITING` lines
+    waiting (a stream that stopped taking them), the newest are counted, not kept.
     """
+
+    MAX_WAITING = 10_000
 
     def __init__(self, stream: Any, delay: float = 0.05) -> None:
         super().__init__(stream)
         self.delay = delay
-        self._waiting: list[str] = []
+        # A deque: lines go in and out without a lock (`append`, `popleft` are atomic), so the
+        # writer never needs the handler's lock, which logging holds around `emit` and `close`.
+        self._waiting: deque[str] = deque()
+        self._dropped = 0
+        self._writing = threading.Lock()  # one write at a time, in order
         self._wake = threading.Event()
+        self._closing = threading.Event()
         self._closed = False
         self._writer = threading.Thread(target=self._write, name="wacht-mock-log", daemon=True)
         self._writer.start()
@@ -89,36 +98,48 @@ class BatchedLines(logging.StreamHandler):  # type: ignore[type-arg]
         except Exception:  # logging's own rule: a bad record never breaks the caller
             self.handleError(record)
             return
-        if self._closed:
-            self._waiting.append(line)
-            self.flush()
+        if self._closed:  # the writer is gone: as a plain stream handler does
+            try:
+                self.stream.write(line + "\n")
+                self.stream.flush()
+            except Exception:
+                self.handleError(record)
+            return
+        if len(self._waiting) >= self.MAX_WAITING:
+            self._dropped += 1
             return
         if not self._waiting:
             self._wake.set()
         self._waiting.append(line)
 
     def flush(self) -> None:
-        with self.lock or _NO_LOCK:
-            if self._waiting:
-                text, self._waiting = "\n".join(self._waiting) + "\n", []
-                self.stream.write(text)
-            self.stream.flush()
+        with self._writing:
+            lines = [self._waiting.popleft() for _ in range(len(self._waiting))]
+            dropped, self._dropped = self._dropped, 0
+            if dropped:
+                lines.append(f"({dropped} log lines dropped: the log stream did not take them)")
+            try:
+                if lines:
+                    self.stream.write("\n".join(lines) + "\n")
+                self.stream.flush()
+            except Exception:
+                self.handleError(logging.makeLogRecord({"msg": lines[0] if lines else ""}))
 
     def close(self) -> None:
         self._closed = True
+        self._closing.set()
         self._wake.set()
+        if self._writer is not threading.current_thread():
+            self._writer.join()  # its last write done: nothing is written out of order
         self.flush()
         super().close()
 
     def _write(self) -> None:
         while not self._closed:
             self._wake.wait()
-            time.sleep(self.delay)  # what else comes meanwhile goes in the same write
+            self._closing.wait(self.delay)  # what else comes meanwhile goes in the same write
             self._wake.clear()
             self.flush()
-
-
-_NO_LOCK = contextlib.nullcontext()
 
 
 def configure_logging(level: str, log_format: str) -> None:

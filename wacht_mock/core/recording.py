@@ -301,6 +301,7 @@ def request_fields(entry: Entry) -> dict[str, Any]:
 #: request after request, so they are masked and clipped once. Emptied when full.
 _SHOWN_HEADERS: dict[tuple[tuple[bytes, bytes], ...], dict[str, str]] = {}
 SHOWN_HEADERS_KEPT = 256
+SHOWN_HEADERS_LARGEST = 4096  # bytes of a header set worth remembering (at most 1 MiB in all)
 
 
 def _headers(scope: Scope) -> dict[str, str]:
@@ -311,9 +312,11 @@ def _headers(scope: Scope) -> dict[str, str]:
     except TypeError:  # pairs given as lists (some ASGI test clients): not kept
         return _shown_headers(sent)
     if shown is None:
-        if len(_SHOWN_HEADERS) >= SHOWN_HEADERS_KEPT:
-            _SHOWN_HEADERS.clear()
-        shown = _SHOWN_HEADERS[key] = _shown_headers(sent)
+        shown = _shown_headers(sent)
+        if sum(len(name) + len(value) for name, value in key) <= SHOWN_HEADERS_LARGEST:
+            if len(_SHOWN_HEADERS) >= SHOWN_HEADERS_KEPT:
+                _SHOWN_HEADERS.clear()
+            _SHOWN_HEADERS[key] = shown
     return dict(shown)  # each entry its own: a reader may change it
 
 

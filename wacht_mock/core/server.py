@@ -26,6 +26,7 @@ import errno
 import logging
 import socket
 import threading
+from collections.abc import Iterable
 from http import HTTPStatus
 from types import FrameType, TracebackType
 from typing import Any, cast
@@ -213,33 +214,54 @@ class BodyDeadline:
         await self.app(scope, receiving, send)
 
 
+#: Gathered past this many bytes, a connection's writes leave at once: the transport's own
+#: flow control (pausing a response that outruns its client) sees them in time.
+CORK_LIMIT = 64 * 1024
+
+
 class Corked:
     """A connection's transport whose writes within one turn of the loop leave as one.
 
-    Everything else is the transport's own. Closing writes what is gathered first; what is
-    written to a transport that is already closing is dropped, as the transport would.
+    Everything else is the transport's own. Closing, or anything else that ends or bypasses
+    the writes, writes what is gathered first; what is written to a transport that is already
+    closing is dropped, as the transport would.
     """
 
-    __slots__ = ("_gathered", "_loop", "_transport")
+    __slots__ = ("_gathered", "_loop", "_size", "_transport")
 
     def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
         self._transport = transport
         self._loop = loop
         self._gathered: list[bytes] = []
+        self._size = 0
 
     def write(self, data: bytes) -> None:
         if not self._gathered:
             self._loop.call_soon(self._write_gathered)
         self._gathered.append(data)
+        self._size += len(data)
+        if self._size > CORK_LIMIT:
+            self._write_gathered()
+
+    def writelines(self, chunks: Iterable[bytes]) -> None:
+        self.write(b"".join(chunks))
 
     def _write_gathered(self) -> None:
-        data, self._gathered = self._gathered, []
+        data, self._gathered, self._size = self._gathered, [], 0
         if data and not self._transport.is_closing():
             self._transport.write(data[0] if len(data) == 1 else b"".join(data))
+
+    def write_eof(self) -> None:
+        self._write_gathered()
+        self._transport.write_eof()
 
     def close(self) -> None:
         self._write_gathered()
         self._transport.close()
+
+    def abort(self) -> None:
+        self._gathered, self._size = [], 0
+        self._transport.abort()
 
     def is_closing(self) -> bool:
         return self._transport.is_closing()

@@ -56,7 +56,11 @@ class MockApp(Starlette):
 
     @mock.setter
     def mock(self, mock: WachtMock) -> None:
-        """Serve another mock from now on: its store, its journal, its faults."""
+        """Serve another mock from now on: its store, its journal, its faults, its scripts.
+
+        The control API's guard and the dashboard stay as the app was made (from the first
+        mock's settings): make a new app for other settings.
+        """
         self._mock = self.state.mock = mock
         self._api = Recorder(
             FaultInjector(ApiRouter(self), plan=lambda: mock.faults),

@@ -14,6 +14,7 @@ KEY_PATTERN = re.compile(r"wk_(?:live|test)_[A-Za-z0-9]+")
 MISSING_KEY = "API key required"
 INVALID_KEY = "Invalid API key"
 LET_IN_KEPT = 4096
+LET_IN_LONGEST = 256  # characters of an `Authorization` value worth remembering
 
 
 @dataclass(frozen=True)
@@ -60,9 +61,10 @@ class KeyPolicy:
         tenant = self._let_in.get(authorization)
         if tenant is None:
             tenant = self._check(authorization)
-            if len(self._let_in) >= LET_IN_KEPT:
-                self._let_in.clear()
-            self._let_in[authorization] = tenant
+            if len(authorization) <= LET_IN_LONGEST:  # a huge header is checked, not kept
+                if len(self._let_in) >= LET_IN_KEPT:
+                    self._let_in.clear()
+                self._let_in[authorization] = tenant
         return tenant
 
     def _check(self, authorization: str) -> Tenant:
