@@ -22,7 +22,7 @@ import pytest
 
 from tests.helpers import auth, started, wacht_mock_process
 from wacht_mock.cli.main import main
-from wacht_mock.cli.options import BatchedLines, ClockFormatter, configure_logging
+from wacht_mock.cli.options import BatchedLines, ClockFormatter
 
 
 @contextmanager
@@ -367,12 +367,11 @@ def test_lines_a_stuck_stream_cannot_take_are_counted_not_kept() -> None:
 
 
 def test_serve_logs_through_the_batching_handler() -> None:
-    configure_logging("info", "text")
-    try:
-        assert any(isinstance(h, BatchedLines) for h in logging.getLogger().handlers)
-    finally:
-        root = logging.getLogger()
-        for handler in list(root.handlers):
-            if isinstance(handler, BatchedLines):
-                root.removeHandler(handler)
-                handler.close()
+    # In a process of its own: configuring logging here would change this session's.
+    code = (
+        "import logging; from wacht_mock.cli.options import configure_logging; "
+        "configure_logging('info', 'text'); "
+        "print([type(h).__name__ for h in logging.getLogger().handlers])"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "['BatchedLines']"
