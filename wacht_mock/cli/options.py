@@ -87,8 +87,7 @@ class BatchedLines(logging.StreamHandler):  # type: ignore[type-arg]
         self._dropped = 0
         self._writing = threading.Lock()  # one write at a time, in order
         self._wake = threading.Event()
-        self._closing = threading.Event()
-        self._closed = False
+        self._closing = threading.Event()  # set once: the writer ends, lines go out at once
         self._writer = threading.Thread(target=self._write, name="wacht-mock-log", daemon=True)
         self._writer.start()
 
@@ -98,7 +97,7 @@ class BatchedLines(logging.StreamHandler):  # type: ignore[type-arg]
         except Exception:  # logging's own rule: a bad record never breaks the caller
             self.handleError(record)
             return
-        if self._closed:  # the writer is gone: as a plain stream handler does
+        if self._closing.is_set():  # the writer is gone: as a plain stream handler does
             try:
                 self.stream.write(line + "\n")
                 self.stream.flush()
@@ -126,7 +125,6 @@ class BatchedLines(logging.StreamHandler):  # type: ignore[type-arg]
                 self.handleError(logging.makeLogRecord({"msg": lines[0] if lines else ""}))
 
     def close(self) -> None:
-        self._closed = True
         self._closing.set()
         self._wake.set()
         if self._writer is not threading.current_thread():
@@ -135,7 +133,7 @@ class BatchedLines(logging.StreamHandler):  # type: ignore[type-arg]
         super().close()
 
     def _write(self) -> None:
-        while not self._closed:
+        while not self._closing.is_set():
             self._wake.wait()
             self._closing.wait(self.delay)  # what else comes meanwhile goes in the same write
             self._wake.clear()

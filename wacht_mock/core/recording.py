@@ -259,7 +259,6 @@ def log_request(entry: Entry) -> None:
 _RECORD_COMMON = logging.LogRecord(
     request_log.name, logging.INFO, __file__, 0, "", (), None
 ).__dict__
-_LEVEL_NAMES = {logging.INFO: "INFO", logging.WARNING: "WARNING"}
 _STARTED = logging._startTime  # type: ignore[attr-defined]  # seconds (3.11), or nanoseconds
 _STARTED_NS = _STARTED if isinstance(_STARTED, int) else int(_STARTED * 1e9)
 
@@ -271,7 +270,7 @@ def _request_record(level: int, line: str, entry: Entry) -> logging.LogRecord:
     now = time.time_ns()
     fields = record.__dict__
     fields.update(_RECORD_COMMON)
-    fields["msg"], fields["levelno"], fields["levelname"] = line, level, _LEVEL_NAMES[level]
+    fields["msg"], fields["levelno"], fields["levelname"] = line, level, logging.getLevelName(level)
     fields["created"] = now / 1e9
     fields["msecs"] = (now % 1_000_000_000) // 1_000_000 + 0.0
     fields["relativeCreated"] = (now - _STARTED_NS) / 1e6
