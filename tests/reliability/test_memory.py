@@ -73,6 +73,30 @@ def test_a_long_conversation_costs_its_turns_and_no_more(live: Served) -> None:
     assert live.server_errors() == []
 
 
+def _tracked() -> int:
+    gc.collect()
+    return len(gc.get_objects())
+
+
+def test_a_text_turn_is_one_object_for_the_collector(live: Served) -> None:
+    # Each full collection visits every object a conversation holds: under load its pauses
+    # are the execute tail. A text-only turn held a turn, a tuple and a block (six objects an
+    # execute); it is one.
+    with live.client(KEY) as client:
+        context_id = client.post(COLLECTION, json={"title": "Long chat"}).json()["id"]
+        _execute(client, context_id, CALL_LOG)  # the call log and the journal are full now
+        warm = _tracked()
+        _execute(client, context_id, 200)
+        per_execute = (_tracked() - warm) / 200
+        assert per_execute < 2.5, f"{per_execute:.2f} objects tracked per execute"
+        turns = client.get(f"{COLLECTION}/{context_id}/messages", params={"limit": 2}).json()
+        assert [turn["blocks"] for turn in turns["data"]] == [
+            [{"type": "text", "text": "message 0"}],
+            [{"type": "text", "text": "Noted: message 0"}],
+        ]
+    assert live.server_errors() == []
+
+
 def test_fat_headers_and_query_strings_are_clipped_in_the_journal(live: Served) -> None:
     padding = {f"x-padding-{n}": "p" * 5_000 for n in range(12)}  # 60 kB of headers
     query = "?" + "q=" + "y" * 30_000

@@ -151,3 +151,25 @@ def test_restore_round_trips_exported_contexts(store: Store) -> None:
     store.restore(context)
     assert list(store.contexts(A)) == [context]
     assert titles(store.list(A, limit=1, offset=0, context_group="g")) == ["a"]
+
+
+def test_an_update_naming_no_field_is_refused_and_changes_nothing(store: Store) -> None:
+    context = store.create(A, NewContext("Before"))
+    with pytest.raises(TypeError, match="no field"):
+        store.update(A, context.id, {"title": "After", "colour": "red"})
+    assert store.get(A, context.id) == context
+    assert [c.title for c in store.list(A, limit=10, offset=0).data] == ["Before"]
+
+
+def test_a_turn_gives_back_the_blocks_it_was_given() -> None:
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    text = Turn("1", "9", "assistant", at, (TextBlock("Hello"),))
+    assert text.content == "Hello"  # one text block: kept as its text
+    assert text.blocks == (TextBlock("Hello"),)
+    assert text.text == "Hello"
+    assert text == Turn("1", "9", "assistant", at, [TextBlock("Hello")])  # type: ignore[arg-type]
+    two = (TextBlock("a"), TextBlock("b"))
+    assert Turn("2", "9", "assistant", at, two).blocks == two
+    assert Turn("2", "9", "assistant", at, two).text == "ab"
+    assert Turn("3", "9", "user", at).blocks == ()
+    assert Turn("3", "9", "user", at).text == ""

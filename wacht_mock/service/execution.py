@@ -137,7 +137,8 @@ class ExecutionService:
         """A new execution's ids (made before its turns', so ids follow the dialogue)."""
         execution_id = self.store.ids.next()
         conversation_id = context.conversation_id or self.store.ids.next()
-        return _Run(replace(context, **changes), agent, execution_id, conversation_id)
+        run_context = replace(context, **changes) if changes else context
+        return _Run(run_context, agent, execution_id, conversation_id)
 
     # -- a run, and where it pauses -----------------------------------------------------------
 

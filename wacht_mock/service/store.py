@@ -10,7 +10,7 @@ from __future__ import annotations
 import builtins
 import threading
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
 
@@ -21,7 +21,7 @@ from wacht_mock.core.clock import Clock
 from wacht_mock.core.errors import NotFound
 from wacht_mock.core.ids import SnowflakeIds
 from wacht_mock.core.text import shorten
-from wacht_mock.service.models import Context, ExecutionState, Status, Turn
+from wacht_mock.service.models import Context, ExecutionState, Status, Turn, replace_context
 
 Item = TypeVar("Item")
 SortKey = tuple[int, int]
@@ -57,7 +57,10 @@ class _Tenant:
     indexes: dict[IndexKey, SortedList] = field(default_factory=dict)
 
     def index(self, key: IndexKey) -> SortedList:
-        return self.indexes.setdefault(key, SortedList())
+        index = self.indexes.get(key)
+        if index is None:  # made only when missing (a new list each call would cost each move)
+            index = self.indexes[key] = SortedList()
+        return index
 
 
 def _sort_key(context: Context) -> SortKey:
@@ -310,7 +313,7 @@ class Store:
                 del tenant.indexes[index_key]
 
     def _replace(self, current: Context, **changes: Any) -> Context:
-        updated = replace(current, **changes)
+        updated = replace_context(current, changes)
         tenant = self._tenants[current.deployment_id]
         if _same_place(current, updated):  # a title or instructions change: no index moves
             tenant.contexts[updated.id] = updated
