@@ -84,6 +84,28 @@ def test_a_slow_head_after_a_kept_alive_request_gets_408(strict_server: ServerTh
         _expect_408(connection)
 
 
+def test_a_kept_alive_head_has_its_whole_time_from_its_first_byte(
+    strict_server: ServerThread,
+) -> None:
+    # One timer serves a connection's heads: the one the first head armed must not cut the
+    # second short. The second head starts 0.6 of the timeout after the first.
+    with _connect(strict_server.port) as connection:
+        connection.sendall(b"GET /ai/execution-contexts HTTP/1.1\r\nHost: m\r\n\r\n")
+        first = read_response(connection)
+        assert first is not None
+        assert first.status == 401
+        time.sleep(TIMEOUT * 0.6)
+        connection.sendall(b"GET /ai/execution-contexts HTTP/1.1\r\nHost: m\r\n")
+        started = time.perf_counter()
+        time.sleep(TIMEOUT * 0.7)  # past the first head's deadline, within the second's
+        connection.sendall(b"Authorization: Bearer " + KEY.encode() + b"\r\n\r\n")
+        second = read_response(connection)
+        assert second is not None
+        assert second.status == 200, time.perf_counter() - started
+        connection.sendall(b"GET /ai/execution-contexts HTTP/1.1\r\nHost: m\r\n")
+        _expect_408(connection)
+
+
 def test_a_head_dribbled_a_byte_at_a_time_gets_408(strict_server: ServerThread) -> None:
     head = b"GET /ai/execution-contexts HTTP/1.1\r\nHost: m\r\nX-Slow: " + b"a" * 100
     started = time.perf_counter()

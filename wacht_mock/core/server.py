@@ -283,25 +283,32 @@ def timed_protocol(base: type[asyncio.Protocol], seconds: float) -> type[asyncio
     """`base` (uvicorn's HTTP protocol) with a deadline on each request head, writing corked."""
 
     class HeadDeadline(base):  # type: ignore[valid-type,misc]
-        _head_timer: asyncio.TimerHandle | None = None
+        # When the head now awaited began to be waited for (None: none awaited), and whether
+        # a byte of it came. One timer per connection, not one per request: a head that
+        # arrives leaves its timer armed, and a timer that fires early waits on for the head
+        # now awaited, or ends until the next one.
+        _head_since: float | None = None
         _started = False
+        _head_timer: asyncio.TimerHandle | None = None
 
         def connection_made(self, transport: asyncio.BaseTransport) -> None:
-            corked = Corked(cast(asyncio.Transport, transport), asyncio.get_running_loop())
-            super().connection_made(corked)
-            self._arm()
+            loop = asyncio.get_running_loop()
+            super().connection_made(Corked(cast(asyncio.Transport, transport), loop))
+            self._await_head(loop.time())
 
         def data_received(self, data: bytes) -> None:
-            if self._waiting():
-                if self._head_timer is None:  # a kept-alive connection's next request
-                    self._arm()
-                self._started = True
+            if self._head_since is None and self._waiting():  # a kept-alive connection's next
+                self._await_head(asyncio.get_running_loop().time())
+            self._started = True
             super().data_received(data)
             if not self._waiting():
-                self._disarm()
+                self._head_since = None
 
         def connection_lost(self, exc: Exception | None) -> None:
-            self._disarm()
+            self._head_since = None
+            if self._head_timer is not None:
+                self._head_timer.cancel()
+                self._head_timer = None
             super().connection_lost(exc)
 
         def on_message_complete(self) -> None:  # httptools' parser calls it (h11's has none)
@@ -313,20 +320,20 @@ def timed_protocol(base: type[asyncio.Protocol], seconds: float) -> type[asyncio
             cycle = self.cycle
             return cycle is None or bool(cycle.response_complete)
 
-        def _arm(self) -> None:
-            self._disarm()
-            loop = asyncio.get_running_loop()
-            self._head_timer = loop.call_later(seconds, self._head_timed_out)
+        def _await_head(self, now: float) -> None:
+            self._head_since, self._started = now, False
+            if self._head_timer is None:
+                loop = asyncio.get_running_loop()
+                self._head_timer = loop.call_at(now + seconds, self._head_due)
 
-        def _disarm(self) -> None:
-            if self._head_timer is not None:
-                self._head_timer.cancel()
-                self._head_timer = None
-            self._started = False
-
-        def _head_timed_out(self) -> None:
+        def _head_due(self) -> None:
             self._head_timer = None
-            if not self._waiting() or self.transport.is_closing():
+            since = self._head_since
+            if since is None or not self._waiting() or self.transport.is_closing():
+                return
+            loop = asyncio.get_running_loop()
+            if loop.time() < since + seconds:  # armed for an earlier head
+                self._head_timer = loop.call_at(since + seconds, self._head_due)
                 return
             if self._started:  # a request began: say why it ends
                 message = f"The request head did not arrive within {seconds:g} s"
