@@ -22,7 +22,7 @@ import pytest
 
 from tests.helpers import auth, started, wacht_mock_process
 from wacht_mock.cli.main import main
-from wacht_mock.cli.options import BatchedLines, ClockFormatter
+from wacht_mock.cli.options import BatchedLines, TextFormatter
 
 
 @contextmanager
@@ -288,7 +288,7 @@ def _record(message: str) -> logging.LogRecord:
 def test_request_lines_logged_together_are_one_write_soon_after() -> None:
     stream = _Stderr()
     handler = BatchedLines(stream, delay=0.2)
-    handler.setFormatter(ClockFormatter("%(asctime)s %(levelname)-7s %(message)s"))
+    handler.setFormatter(TextFormatter())
     try:
         for path in ("/a", "/b", "/c"):
             handler.handle(_record(f"GET {path} 200 0.1 ms"))
@@ -375,3 +375,23 @@ def test_serve_logs_through_the_batching_handler() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "['BatchedLines']"
+
+
+def test_the_text_format_writes_a_plain_line_as_logging_would() -> None:
+    formatter = TextFormatter()
+    plain = formatter.format(_record("GET /a 200 0.1 ms"))
+    with_args = logging.LogRecord(
+        "wacht_mock.requests", logging.INFO, __file__, 0, "GET %s 200 %.1f ms", ("/a", 0.1), None
+    )
+    with_args.created = _record("").created
+    assert formatter.format(with_args).split(" ", 1)[1] == plain.split(" ", 1)[1]
+    assert plain.split(" ", 1)[1] == "INFO    GET /a 200 0.1 ms"
+    try:
+        raise ValueError("broken")
+    except ValueError:
+        failed = logging.LogRecord(
+            "wacht_mock", logging.ERROR, __file__, 0, "internal error", (), sys.exc_info()
+        )
+    lines = formatter.format(failed).splitlines()
+    assert lines[0].endswith("ERROR   internal error")
+    assert lines[-1] == "ValueError: broken"

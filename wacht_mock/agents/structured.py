@@ -11,6 +11,7 @@ import jsonschema  # type: ignore[import-untyped,unused-ignore]
 
 from .errors import InvalidScript, at
 from .generation import generate
+from .seeding import new_faker
 
 if TYPE_CHECKING:  # faker loads when first used, not with the package
     from faker import Faker
@@ -65,9 +66,7 @@ def check_schema(schema: Mapping[str, Any]) -> None:
 
 
 def check_generates(schema: Mapping[str, Any]) -> None:
-    from faker import Faker
-
-    faker = Faker("en_US")
+    faker = new_faker()
     faker.seed_instance(TRIAL_SEED)
     try:
         validate(generate(schema, faker), schema)

@@ -53,11 +53,21 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(data, ensure_ascii=False)
 
 
-class ClockFormatter(logging.Formatter):
-    """`%(asctime)s` as `HH:MM:SS`, worked out once a second, not once a line."""
+class TextFormatter(logging.Formatter):
+    """`HH:MM:SS LEVEL   message`: the time worked out once a second, not once a line, and a
+    plain line (no arguments, traceback or stack: every request line) written directly."""
 
+    FORMAT = "%(asctime)s %(levelname)-7s %(message)s"
     _second = -1
     _shown = ""
+
+    def __init__(self) -> None:
+        super().__init__(self.FORMAT)
+
+    def format(self, record: logging.LogRecord) -> str:
+        if record.args or record.exc_info or record.exc_text or record.stack_info:
+            return super().format(record)
+        return f"{self.formatTime(record)} {record.levelname:<7} {record.msg}"
 
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
         second = int(record.created)
@@ -146,7 +156,7 @@ def configure_logging(level: str, log_format: str) -> None:
     if log_format == "json":
         handler.setFormatter(JsonFormatter())
     else:
-        handler.setFormatter(ClockFormatter("%(asctime)s %(levelname)-7s %(message)s"))
+        handler.setFormatter(TextFormatter())
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)

@@ -29,12 +29,7 @@ def decode(raw: bytes, what: str = "Request body", *, max_depth: int | None = No
     except UnicodeDecodeError as exc:
         raise JsonTextError(f"{what} is not valid UTF-8 (byte {exc.start})") from None
     try:
-        data = json.loads(
-            text,
-            object_pairs_hook=_no_duplicates,
-            parse_constant=_no_constant,
-            parse_int=_integer,
-        )
+        data = _DECODER.decode(text)
     except json.JSONDecodeError as exc:
         where = f"line {exc.lineno} column {exc.colno}"
         raise JsonTextError(f"{what} is not valid JSON: {exc.msg} at {where}{_near(exc)}") from None
@@ -128,3 +123,9 @@ def _check_strings(data: Any, what: str, max_depth: int | None) -> None:
                 item.encode("utf-8")
             except UnicodeEncodeError:
                 raise JsonTextError(f"{what} holds a lone UTF-16 surrogate") from None
+
+
+#: Made once (`json.loads` with hooks makes a decoder on every call).
+_DECODER = json.JSONDecoder(
+    object_pairs_hook=_no_duplicates, parse_constant=_no_constant, parse_int=_integer
+)

@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 
 from starlette.datastructures import QueryParams
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from wacht_mock.core.body import read_json
 from wacht_mock.core.errors import ApiError
@@ -26,6 +26,7 @@ from wacht_mock.service.views import (
     context_page_response,
     context_response,
     execution_json,
+    json_response,
     page_json,
     turn_json,
 )
@@ -131,7 +132,7 @@ async def execute(request: Request) -> Response:
         return EventStream(execution, mock.executions)
     if reply is not None and reply.latency:  # no extra turn of the event loop for none
         await asyncio.sleep(reply.latency)
-    return JSONResponse(execution_json(execution))
+    return json_response(execution_json(execution))
 
 
 async def messages(request: Request) -> Response:
@@ -140,7 +141,7 @@ async def messages(request: Request) -> Response:
     page = _mock(request).store.history(
         tenant.deployment_id, request.path_params["context_id"], limit=limit, offset=offset
     )
-    return JSONResponse(page_json(page, turn_json))
+    return json_response(page_json(page, turn_json))
 
 
 Handler = Callable[[Request], Awaitable[Response]]
