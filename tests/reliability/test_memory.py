@@ -97,6 +97,23 @@ def test_a_text_turn_is_one_object_for_the_collector(live: Served) -> None:
     assert live.server_errors() == []
 
 
+def test_a_journal_entry_is_two_objects_for_the_collector(live: Served) -> None:
+    # Every request leaves an entry that lives until the ring drops it; the collector visits
+    # it on each pass meanwhile. A whole body is kept as its bytes (no object of its own).
+    with live.client(KEY) as client:
+        context_id = client.post(COLLECTION, json={"title": "Read often"}).json()["id"]
+        for _ in range(JOURNAL):
+            assert client.get(f"{COLLECTION}/{context_id}").status_code == 200
+        full = _tracked()
+        kept = live.mock.journal.entries()
+        assert len(kept) == JOURNAL
+        assert kept[-1].response_body.startswith('{"id":"' + context_id)
+        del kept
+        live.mock.journal.clear()
+        per_entry = (full - _tracked()) / JOURNAL
+        assert per_entry < 2.5, f"{per_entry:.2f} objects tracked per journal entry"
+
+
 def test_fat_headers_and_query_strings_are_clipped_in_the_journal(live: Served) -> None:
     padding = {f"x-padding-{n}": "p" * 5_000 for n in range(12)}  # 60 kB of headers
     query = "?" + "q=" + "y" * 30_000

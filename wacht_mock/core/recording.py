@@ -70,7 +70,7 @@ class Recorder:
     becomes a JSON 500 in the error envelope (logged, its traceback in the entry's error),
     recorded like any answer; once a response has started, the exception goes on up.
 
-    Bodies are kept as the bytes that came, up to what the journal shows (`RawBody`):
+    Bodies are kept as the bytes that came, up to what the journal shows (`RawBody` past it):
     they are decoded, clipped and masked when the journal is read, not on the request's path.
     """
 
@@ -110,10 +110,7 @@ class Recorder:
                     (started, clock),
                     status,
                     error,
-                    (
-                        RawBody(bytes(request_body), sizes[0]),
-                        RawBody(bytes(response_body), sizes[1]),
-                    ),
+                    (_kept(request_body, sizes[0]), _kept(response_body, sizes[1])),
                 )
                 self.journal.record(entry)
                 log_request(entry)
@@ -193,13 +190,19 @@ async def _server_error(scope: Scope, receive: Receive, send: Send) -> None:
     await response(scope, receive, send)
 
 
+def _kept(data: bytearray, length: int) -> bytes | RawBody:
+    """A body for the journal: its bytes when they are the whole of it, else what was kept of
+    it and how long it was."""
+    return bytes(data) if len(data) == length else RawBody(bytes(data), length)
+
+
 def _entry(
     number: int,
     scope: Scope,
     times: tuple[float, float],
     status: int,
     error: str | None,
-    bodies: tuple[RawBody, RawBody],
+    bodies: tuple[bytes | RawBody, bytes | RawBody],
 ) -> Entry:
     notes = facts(scope)
     (started, clock), (body, response) = times, bodies
