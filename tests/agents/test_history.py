@@ -8,6 +8,7 @@ import pytest
 
 from tests.agents.helpers import make_call
 from wacht_mock.agents import Engine, History, HistoryTurn, Reply, Transcript, Usage
+from wacht_mock.agents.blocks import ReasoningBlock, TextBlock
 
 
 def transcript(*texts: str) -> Transcript[HistoryTurn]:
@@ -91,3 +92,37 @@ def test_a_released_conversation_leaves_its_views_empty() -> None:
     assert seen == ()
     with pytest.raises(IndexError):
         seen[0]
+
+
+def _pack(turn: HistoryTurn) -> tuple[object, ...]:
+    content = turn.text if turn.blocks == (TextBlock(turn.text),) else turn.blocks
+    return (turn.role, content)
+
+
+def _unpack(packed: tuple[object, ...]) -> HistoryTurn:
+    role, content = packed
+    assert isinstance(role, str)
+    if isinstance(content, str):
+        return HistoryTurn(role, content)
+    assert isinstance(content, tuple)
+    return HistoryTurn(role, blocks=content)
+
+
+def test_a_packed_transcript_gives_back_the_turns_it_was_given() -> None:
+    turns = [
+        HistoryTurn("user", "hi there"),
+        HistoryTurn("assistant", blocks=(ReasoningBlock("think"), TextBlock("hello"))),
+    ]
+    conversation = Transcript(turns, pack=_pack, unpack=_unpack)
+    assert list(conversation.turns) == turns
+    assert conversation.turns[1] == turns[1]
+    assert conversation.turns[0:1] == turns[:1]
+    view = conversation.view()
+    assert view == turns
+    assert view.words == 3  # text blocks only
+    assert view[1].text == "hello"
+
+
+def test_pack_without_unpack_is_refused() -> None:
+    with pytest.raises(TypeError, match="pack and unpack"):
+        Transcript([], pack=_pack)

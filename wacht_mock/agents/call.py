@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Generic, Literal, Protocol, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, Literal, Protocol, TypeVar, cast, overload
 
 from .blocks import Block, HistoryTurn, TextBlock
 from .runstate import RunState, Task
@@ -63,7 +63,10 @@ class History(Sequence[HistoryTurn]):
     __slots__ = ("_length", "_turns", "_words")
 
     def __init__(
-        self, turns: Sequence[TurnLike], length: int | None = None, words: int | None = None
+        self,
+        turns: Sequence[TurnLike] | Sequence[PackedTurn],
+        length: int | None = None,
+        words: int | None = None,
     ) -> None:
         self._turns = turns
         self._length = len(turns) if length is None else length
@@ -72,7 +75,7 @@ class History(Sequence[HistoryTurn]):
     @property
     def words(self) -> int:
         if self._words is None:
-            self._words = sum(count_words(self._turns[i].text) for i in range(self._length))
+            self._words = sum(count_words(self._at(i).text) for i in range(len(self)))
         return self._words
 
     def __len__(self) -> int:
@@ -104,34 +107,60 @@ class History(Sequence[HistoryTurn]):
         return f"History({list(self)!r})" if len(self) <= 3 else f"<History: {len(self)} turns>"
 
     def _at(self, index: int) -> HistoryTurn:
-        turn = self._turns[index]
+        turn: TurnLike | PackedTurn = self._turns[index]
+        if type(turn) is tuple:  # a packed turn: its role, then its text or its blocks
+            role, content = turn[0], turn[1]
+            if type(content) is str:
+                return HistoryTurn(role, content)
+            return HistoryTurn(role, "", content)
         if isinstance(turn, HistoryTurn):
             return turn
-        return HistoryTurn(turn.role, turn.text, turn.blocks)
+        stored = cast(TurnLike, turn)
+        return HistoryTurn(stored.role, stored.text, stored.blocks)
+
+
+#: A turn kept as a plain tuple: its role, then its text (a turn of one text block) or its
+#: blocks, then whatever its owner keeps (ids, a time). A tuple of strings, numbers and times
+#: is not tracked by the garbage collector once a pass has seen it: a long conversation costs
+#: the collector's passes nothing.
+PackedTurn = tuple[Any, ...]
 
 
 class Transcript(Generic[T]):
     """A conversation as the engine needs it: append-only turns and their running word count.
 
-    Not locked itself: its owner (the store) serialises `extend`; views stay valid as it grows,
-    since a view reads only the turns that were there when it was made.
+    With `pack` and `unpack`, turns are kept packed (`PackedTurn`): `turns` and views make
+    them again when read. Not locked itself: its owner (the store) serialises `extend`; views
+    stay valid as it grows, since a view reads only the turns that were there when it was made.
     """
 
-    __slots__ = ("_turns", "_words")
+    __slots__ = ("_pack", "_turns", "_unpack", "_words")
 
-    def __init__(self, turns: Iterable[T] = ()) -> None:
-        self._turns: list[T] = []
+    def __init__(
+        self,
+        turns: Iterable[T] = (),
+        *,
+        pack: Callable[[T], PackedTurn] | None = None,
+        unpack: Callable[[PackedTurn], T] | None = None,
+    ) -> None:
+        if (pack is None) != (unpack is None):
+            raise TypeError("Transcript: give both pack and unpack, or neither")
+        self._turns: list[Any] = []
         self._words = 0
+        self._pack, self._unpack = pack, unpack
         self.extend(turns)
 
     @property
     def turns(self) -> Sequence[T]:
-        """The turns, oldest first (the shared list itself: read, do not change it)."""
-        return self._turns
+        """The turns, oldest first (read them, do not change them)."""
+        if self._unpack is None:
+            return self._turns
+        return _Unpacked(self._turns, self._unpack)
 
     def extend(self, turns: Iterable[T]) -> None:
+        pack = self._pack
         for turn in turns:
-            self._turns.append(turn)
+            self._turns.append(turn if pack is None else pack(turn))
             self._words += count_words(turn.text)
 
     def view(self) -> History:
@@ -145,6 +174,29 @@ class Transcript(Generic[T]):
 
     def __len__(self) -> int:
         return len(self._turns)
+
+
+class _Unpacked(Sequence[T]):
+    """Packed turns, made again as they are read."""
+
+    __slots__ = ("_packed", "_unpack")
+
+    def __init__(self, packed: list[PackedTurn], unpack: Callable[[PackedTurn], T]) -> None:
+        self._packed, self._unpack = packed, unpack
+
+    def __len__(self) -> int:
+        return len(self._packed)
+
+    @overload
+    def __getitem__(self, index: int) -> T: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[T]: ...
+
+    def __getitem__(self, index: int | slice) -> T | list[T]:
+        if isinstance(index, slice):
+            return [self._unpack(packed) for packed in self._packed[index]]
+        return self._unpack(self._packed[index])
 
 
 @dataclass(frozen=True)

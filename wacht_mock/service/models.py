@@ -25,6 +25,7 @@ from wacht_mock.agents.blocks import (
 
 if TYPE_CHECKING:
     from wacht_mock.agents import RenderedReply
+    from wacht_mock.agents.call import PackedTurn
 
 #: A context's status: the guide's three, or the platform's run states (see `profiles`).
 Status = Literal[
@@ -142,6 +143,15 @@ class Turn:
             object.__setattr__(self, "content", content[0].text)
         elif content is not self.content:
             object.__setattr__(self, "content", content)
+
+    def packed(self) -> PackedTurn:
+        """The turn as a plain tuple, for a `Transcript` (`Turn.unpacked` makes it again)."""
+        return (self.role, self.content, self.id, self.execution_id, self.created_at)
+
+    @classmethod
+    def unpacked(cls, packed: PackedTurn) -> Turn:
+        role, content, turn_id, execution_id, created_at = packed
+        return cls(turn_id, execution_id, role, created_at, content)
 
     @property
     def blocks(self) -> tuple[Block, ...]:

@@ -63,6 +63,13 @@ class _Tenant:
         return index
 
 
+def _transcript(turns: Iterable[Turn] = ()) -> Transcript[Turn]:
+    """A context's conversation, its turns kept packed: a text turn is a tuple of strings and a
+    time, which the garbage collector's passes stop visiting (a long conversation, or many,
+    cost them nothing)."""
+    return Transcript(turns, pack=Turn.packed, unpack=Turn.unpacked)
+
+
 def _sort_key(context: Context) -> SortKey:
     """Newest activity first, then the newest id first."""
     return (-((context.last_activity_at - _EPOCH) // _MICROSECOND), -int(context.id))
@@ -219,7 +226,10 @@ class Store:
         with self._lock:
             current = self.get(deployment_id, context_id)
             history = self._tenants[deployment_id].history
-            history.setdefault(context_id, Transcript()).extend(turns)
+            transcript = history.get(context_id)
+            if transcript is None:
+                transcript = history[context_id] = _transcript()
+            transcript.extend(turns)
             return self._replace(
                 current,
                 last_activity_at=now,
@@ -277,7 +287,7 @@ class Store:
             replaced = tenant.history.get(context.id)
             if replaced is not None:
                 replaced.release()
-            tenant.history[context.id] = Transcript(turns)
+            tenant.history[context.id] = _transcript(turns)
 
     def replace_all(self, contexts: Iterable[tuple[Context, tuple[Turn, ...]]]) -> None:
         """Hold exactly these contexts and histories: built aside, then swapped in one step."""
@@ -285,7 +295,7 @@ class Store:
         for context, turns in contexts:
             tenant = tenants.setdefault(context.deployment_id, _Tenant())
             self._put(tenant, context)
-            tenant.history[context.id] = Transcript(turns)
+            tenant.history[context.id] = _transcript(turns)
         with self._lock:
             old, self._tenants = self._tenants, tenants
             self._reserved.clear()
