@@ -19,6 +19,7 @@ from wacht_mock.core.errors import BadRequest
         (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
         (b'{"title": "\\ud800"}', "lone UTF-16 surrogate"),
         (b"\x00", "not valid JSON"),
+        (b"\xef\xbb\xbf{}", "Unexpected UTF-8 BOM"),
     ],
 )
 def test_bad_bodies(raw: bytes, expected: str) -> None:

@@ -115,6 +115,23 @@ def test_a_journal_entry_is_two_objects_for_the_collector(live: Served) -> None:
         assert per_entry < 2.5, f"{per_entry:.2f} objects tracked per journal entry"
 
 
+def test_a_context_read_and_listed_is_one_object_for_the_collector(live: Served) -> None:
+    # A mock under a create load holds tens of thousands of contexts: each full collection
+    # visits them all. Its encoded JSON (made once, for reads and lists) is part of it.
+    with live.client(KEY) as client:
+        for _ in range(JOURNAL):  # the journal is full: its entries come and go from now on
+            client.post(COLLECTION, json={"title": "Warm-up"})
+        before = _tracked()
+        made = [client.post(COLLECTION, json={"title": f"Context {n}"}).json() for n in range(200)]
+        listed = [
+            *client.get(COLLECTION, params={"limit": 100}).json()["data"],
+            *client.get(COLLECTION, params={"limit": 100, "offset": 100}).json()["data"],
+        ]
+        assert listed == made[::-1]  # every one encoded (and kept) for the list
+        per_context = (_tracked() - before) / 200
+        assert per_context < 1.5, f"{per_context:.2f} objects tracked per context"
+
+
 def test_fat_headers_and_query_strings_are_clipped_in_the_journal(live: Served) -> None:
     padding = {f"x-padding-{n}": "p" * 5_000 for n in range(12)}  # 60 kB of headers
     query = "?" + "q=" + "y" * 30_000

@@ -112,6 +112,19 @@ async def test_the_next_run_sees_the_new_instructions_and_the_first_exchange(
     assert bot.last.run_state.to_json() == seen  # the handle's view is the same state
 
 
+async def test_an_empty_message_is_an_empty_text_block_in_the_next_run(
+    mock: WachtMock, client: httpx.AsyncClient
+) -> None:
+    # The contract lets a message be empty; the model is still given the turn's text block.
+    mock.engine.agent("bot").replies(["First.", "Second."])
+    context_id = await new_context(client)
+    await execute(client, context_id, "")
+    second = await execute(client, context_id, "And now?")
+    seen = await run_state(client, second["execution_id"])
+    assert seen["history"][0] == {"role": "user", "blocks": [{"type": "text", "text": ""}]}
+    assert seen["history"][1]["blocks"] == [{"type": "text", "text": "First."}]
+
+
 async def test_the_executions_list_names_each_run(
     mock: WachtMock, client: httpx.AsyncClient
 ) -> None:

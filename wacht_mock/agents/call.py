@@ -110,8 +110,8 @@ class History(Sequence[HistoryTurn]):
         turn: TurnLike | PackedTurn = self._turns[index]
         if type(turn) is tuple:  # a packed turn: its role, then its text or its blocks
             role, content = turn[0], turn[1]
-            if type(content) is str:
-                return HistoryTurn(role, content)
+            if type(content) is str:  # one text block (which may be empty)
+                return HistoryTurn(role, content, (TextBlock(content),))
             return HistoryTurn(role, "", content)
         if isinstance(turn, HistoryTurn):
             return turn

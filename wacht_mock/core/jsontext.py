@@ -28,6 +28,11 @@ def decode(raw: bytes, what: str = "Request body", *, max_depth: int | None = No
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise JsonTextError(f"{what} is not valid UTF-8 (byte {exc.start})") from None
+    if text.startswith("\ufeff"):  # as `json.loads` says it (the decoder itself does not look)
+        raise JsonTextError(
+            f"{what} is not valid JSON: Unexpected UTF-8 BOM (decode using utf-8-sig) "
+            "at line 1 column 1"
+        )
     try:
         data = _DECODER.decode(text)
     except json.JSONDecodeError as exc:

@@ -332,7 +332,7 @@ def timed_protocol(base: type[asyncio.Protocol], seconds: float) -> type[asyncio
             if since is None or not self._waiting() or self.transport.is_closing():
                 return
             loop = asyncio.get_running_loop()
-            if loop.time() < since + seconds:  # armed for an earlier head
+            if since + seconds - loop.time() > 0.001:  # armed for an earlier head
                 self._head_timer = loop.call_at(since + seconds, self._head_due)
                 return
             if self._started:  # a request began: say why it ends

@@ -7,7 +7,7 @@ about HTTP or JSON parsing.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
@@ -68,7 +68,7 @@ class ExecutionState:
     error_code: int | None = None
 
 
-@dataclass(frozen=True, slots=True, weakref_slot=True)  # views cache its JSON while it lives
+@dataclass(frozen=True, slots=True)
 class Context:
     """An AI execution context of one deployment."""
 
@@ -89,6 +89,10 @@ class Context:
     always_allowed: frozenset[str] = frozenset()
     #: The rest of a run paused for an approval or a client's tool result (never rendered).
     held: RenderedReply | None = None
+    #: Its JSON text once encoded (`views.context_bytes`): a context is frozen and replaced on
+    #: any change, so the text stays right while it lives. Kept on the context itself, not in a
+    #: cache beside it: no object of its own for the garbage collector to visit.
+    encoded: bytes | None = field(default=None, init=False, compare=False, repr=False)
 
 
 Frozen = TypeVar("Frozen")
@@ -98,7 +102,7 @@ def _replacer(cls: type[Frozen]) -> Callable[[Frozen, dict[str, Any]], Frozen]:
     """`dataclasses.replace` for `cls`, at a third of its cost: the fields are looked up once,
     not on every call (a context is replaced on every execution). `changes` is used up; a name
     that is not a field is a `TypeError`, as with `replace`."""
-    names = [spec.name for spec in fields(cls)]  # type: ignore[arg-type]
+    names = [spec.name for spec in fields(cls) if spec.init]  # type: ignore[arg-type]
     given = ", ".join(f"pop({name!r}) if {name!r} in changes else current.{name}" for name in names)
     source = (
         "def replaced(current, changes):\n"

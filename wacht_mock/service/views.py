@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import weakref
 from collections.abc import Callable
 from datetime import datetime
 from functools import lru_cache
@@ -51,39 +50,14 @@ def context_json(context: Context) -> dict[str, Any]:
 _encode = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
 
 
-class _Encoded(weakref.ref):  # type: ignore[type-arg]
-    """A weak reference to a context that carries its encoded JSON and its place in `_encoded`.
-
-    One object per live context, where a tuple, a closure and its cell would make four more
-    for the garbage collector to look at on every full pass (a mock holds tens of thousands).
-    """
-
-    __slots__ = ("encoded", "key")
-    encoded: bytes
-    key: int
-
-
-#: Each live context's encoded JSON, by identity: a context is frozen and replaced on any change,
-#: so its text stays right while it lives, and goes with it.
-_encoded: dict[int, _Encoded] = {}
-
-
 def context_bytes(context: Context) -> bytes:
     """`context_json` as UTF-8 JSON text, encoded once per context (lists and reads of an
     unchanged context send the same bytes again)."""
-    key = id(context)
-    found = _encoded.get(key)
-    if found is not None and found() is context:
-        return found.encoded
-    encoded = _encode(context_json(context)).encode()
-    ref = _encoded[key] = _Encoded(context, _forget)
-    ref.encoded, ref.key = encoded, key
+    encoded = context.encoded
+    if encoded is None:
+        encoded = _encode(context_json(context)).encode()
+        object.__setattr__(context, "encoded", encoded)  # a cache, not a change: see `Context`
     return encoded
-
-
-def _forget(gone: _Encoded) -> None:
-    if _encoded.get(gone.key) is gone:
-        del _encoded[gone.key]
 
 
 class JsonBytes(Response):
