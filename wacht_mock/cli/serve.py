@@ -11,6 +11,7 @@ import threading
 from pathlib import Path
 
 from wacht_mock._version import __version__
+from wacht_mock.cli.collector import CollectorPacing
 from wacht_mock.cli.options import add_settings, configure_logging
 from wacht_mock.core.server import ServerThread
 from wacht_mock.service.app import create_app
@@ -80,10 +81,12 @@ def _spare_the_collector() -> None:
     A full collection looks at every object it tracks; the modules, classes and loaded
     fixtures of a served mock are most of them, and a collection that looks at them all
     stalls every connection for a tenth of a second under load (`gc.freeze`, as
-    long-running Python services do after they start).
+    long-running Python services do after they start). From then on, full passes are paced
+    by what the mock holds, not by what its rings take in and drop (`CollectorPacing`).
     """
     gc.collect()
     gc.freeze()
+    CollectorPacing().install()
 
 
 def loaded(mock: WachtMock) -> str:

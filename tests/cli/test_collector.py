@@ -1,0 +1,71 @@
+"""`serve`'s pacing of the garbage collector, in a process of its own (it changes the
+collector's state for the whole process, as `serve` does for its own)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from wacht_mock.cli.collector import CollectorPacing
+
+SCRIPT = """
+import gc, json, weakref
+from wacht_mock.cli.collector import CollectorPacing
+
+class Node:
+    pass
+
+gc.collect()
+gc.freeze()  # what serve has loaded at its start
+pacing = CollectorPacing().install()
+start = gc.get_freeze_count()
+seen = {}
+
+held = [{"n": [i]} for i in range(start // 20)]  # what the mock comes to hold: +10%
+gc.collect()
+seen["frozen_after_a_pass"] = gc.get_freeze_count() - start >= 2 * len(held)  # dicts, lists
+seen["held_still_visible"] = any(o is held[0] for o in gc.get_objects())
+
+node = Node()
+node.me = node  # a cycle, alive when a pass freezes it
+gone = weakref.ref(node)
+gc.collect()
+del node  # garbage now, in a cycle among frozen objects: it waits
+gc.collect()
+seen["cycle_waits"] = gone() is not None
+
+more = [{"n": [i]} for i in range(gc.get_freeze_count())]  # the frozen objects double
+gc.collect()  # this pass sees them grown by more than a quarter: they are given back
+seen["given_back"] = gc.get_freeze_count() == 0
+gc.collect()  # ... and the next one looks at everything
+seen["cycle_freed"] = gone() is None
+seen["frozen_again"] = gc.get_freeze_count() >= len(held) + len(more)
+pacing.uninstall()
+seen["uninstalled"] = gc.get_freeze_count() == 0 and pacing._after not in gc.callbacks
+print(json.dumps(seen))
+"""
+
+
+def test_full_passes_see_only_what_came_since_until_the_heap_grows_by_a_quarter() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", SCRIPT], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    seen = json.loads(done.stdout)
+    assert seen == {
+        "frozen_after_a_pass": True,
+        "held_still_visible": False,
+        "cycle_waits": True,
+        "given_back": True,
+        "cycle_freed": True,
+        "frozen_again": True,
+        "uninstalled": True,
+    }
+
+
+def test_a_growth_of_one_or_less_is_refused() -> None:
+    with pytest.raises(ValueError, match="growth must be more than 1"):
+        CollectorPacing(growth=1.0)
