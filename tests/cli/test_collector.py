@@ -37,19 +37,27 @@ del node  # garbage now, in a cycle among frozen objects: it waits
 gc.collect()
 seen["cycle_waits"] = gone() is not None
 
-more = [{"n": [i]} for i in range(gc.get_freeze_count())]  # the frozen objects double
-gc.collect()  # this pass sees them grown by more than a quarter: they are given back
-seen["given_back"] = gc.get_freeze_count() == 0
-gc.collect()  # ... and the next one looks at everything
+more = [{"n": [i]} for i in range(gc.get_freeze_count() // 4)]  # frozen: +50%
+gc.collect()  # this pass sees them grown by more than a quarter: a whole pass is due
+seen["still_frozen_under_load"] = gc.get_freeze_count() > 0
+seen["busy_second"] = pacing.tick(served=1)  # the first second seen: not known to be quiet
+seen["another_busy_second"] = pacing.tick(served=2)
+seen["cycle_waits_while_busy"] = gone() is not None
+seen["quiet_second"] = pacing.tick(served=2)  # no request since: the whole pass runs now
 seen["cycle_freed"] = gone() is None
 seen["frozen_again"] = gc.get_freeze_count() >= len(held) + len(more)
+seen["nothing_due"] = pacing.tick(served=2) is False
+
+most = [{"n": [i]} for i in range(gc.get_freeze_count())]  # doubled, and never a quiet second
+gc.collect()
+seen["given_back_at_the_limit"] = gc.get_freeze_count() == 0
 pacing.uninstall()
 seen["uninstalled"] = gc.get_freeze_count() == 0 and pacing._after not in gc.callbacks
 print(json.dumps(seen))
 """
 
 
-def test_full_passes_see_only_what_came_since_until_the_heap_grows_by_a_quarter() -> None:
+def test_whole_passes_wait_for_a_quiet_second_or_a_doubled_heap() -> None:
     done = subprocess.run(
         [sys.executable, "-c", SCRIPT], capture_output=True, text=True, timeout=60, check=False
     )
@@ -59,13 +67,21 @@ def test_full_passes_see_only_what_came_since_until_the_heap_grows_by_a_quarter(
         "frozen_after_a_pass": True,
         "held_still_visible": False,
         "cycle_waits": True,
-        "given_back": True,
+        "still_frozen_under_load": True,
+        "busy_second": False,
+        "another_busy_second": False,
+        "cycle_waits_while_busy": True,
+        "quiet_second": True,
         "cycle_freed": True,
         "frozen_again": True,
+        "nothing_due": True,
+        "given_back_at_the_limit": True,
         "uninstalled": True,
     }
 
 
-def test_a_growth_of_one_or_less_is_refused() -> None:
+def test_a_growth_of_one_or_less_or_a_limit_below_it_is_refused() -> None:
     with pytest.raises(ValueError, match="growth must be more than 1"):
         CollectorPacing(growth=1.0)
+    with pytest.raises(ValueError, match="limit must be at least growth"):
+        CollectorPacing(growth=1.5, limit=1.2)

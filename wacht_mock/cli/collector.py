@@ -10,9 +10,9 @@ connection stalled meanwhile) at a pace its memory does not grow at.
 `CollectorPacing` moves what survives each full pass out of the collector's sight
 (`gc.freeze`), so the next pass looks only at what came since. Frozen objects are still freed
 by reference counting; only garbage in reference cycles among them waits. Once the frozen
-objects are a quarter more than after the last pass that looked at everything, they are given
-back (`gc.unfreeze`) and the next full pass looks at everything again: CPython's own rule,
-paced by what the mock holds rather than by what comes and goes.
+objects are a quarter more than after the last pass that looked at everything, such a pass is
+due: it runs in the first second without a request (`tick`), when it stalls nobody. Under a
+load that never pauses, it runs anyway once they have doubled: memory stays bounded either way.
 """
 
 from __future__ import annotations
@@ -22,14 +22,19 @@ from typing import Any
 
 
 class CollectorPacing:
-    """Full passes over everything only as the frozen objects grow by `growth`."""
+    """Full passes over everything as the frozen objects grow: by `growth`, in a quiet
+    second; by `limit`, at once."""
 
-    def __init__(self, growth: float = 1.25) -> None:
+    def __init__(self, growth: float = 1.25, limit: float = 2.0) -> None:
         if growth <= 1:
             raise ValueError(f"growth must be more than 1, got {growth}")
-        self.growth = growth
+        if limit < growth:
+            raise ValueError(f"limit must be at least growth ({growth}), got {limit}")
+        self.growth, self.limit = growth, limit
         self._whole = max(gc.get_freeze_count(), 1)  # frozen after the last whole pass
+        self._due = False  # a whole pass waits for a quiet second
         self._whole_pass_next = False
+        self._seen: int | None = None
 
     def install(self) -> CollectorPacing:
         """Pace the collector from now on (once per process: `serve` does it at start)."""
@@ -43,14 +48,27 @@ class CollectorPacing:
             gc.callbacks.remove(self._after)
         gc.unfreeze()
 
+    def tick(self, served: int) -> bool:
+        """Call about once a second with how many requests were served so far: a whole pass
+        that is due runs now if none came since the last call. Whether it ran."""
+        quiet, self._seen = served == self._seen, served
+        if not (quiet and self._due):
+            return False
+        self._due, self._whole_pass_next = False, True
+        gc.unfreeze()
+        gc.collect()
+        return True
+
     def _after(self, phase: str, info: dict[str, Any]) -> None:
         if phase != "stop" or info["generation"] != 2:
             return
         gc.freeze()  # what survived this pass: out of the next one's sight
         frozen = gc.get_freeze_count()
         if self._whole_pass_next:  # this pass looked at everything: its survivors are the heap
-            self._whole_pass_next = False
+            self._whole_pass_next = self._due = False
             self._whole = max(frozen, 1)
-        elif frozen > self._whole * self.growth:
-            gc.unfreeze()  # the next full pass looks at everything (and frees cycles among it)
+        elif frozen > self._whole * self.limit:  # no quiet second came: the next pass, then
+            gc.unfreeze()
             self._whole_pass_next = True
+        elif frozen > self._whole * self.growth:
+            self._due = True

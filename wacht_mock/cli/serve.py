@@ -40,7 +40,7 @@ def handle(args: argparse.Namespace) -> int:
         "limit_concurrency": values["limit_concurrency"],
     }
     listening = ServerThread(app, values["host"], values["port"], **limits).listen()
-    _spare_the_collector()
+    pacing = _spare_the_collector()
     configure_logging(values["log_level"], values["log_format"])  # once nothing can go wrong
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda sig, frame: stopping.set())
@@ -63,7 +63,8 @@ def handle(args: argparse.Namespace) -> int:
             state.every(values["state_interval"]) if state and values["state_interval"] else None
         )
         with contextlib.suppress(KeyboardInterrupt):
-            stopping.wait()
+            while not stopping.wait(1.0):
+                pacing.tick(mock.journal.total)
         if saver is not None:
             saver.set()
     if watcher:
@@ -75,7 +76,7 @@ def handle(args: argparse.Namespace) -> int:
     return 0
 
 
-def _spare_the_collector() -> None:
+def _spare_the_collector() -> CollectorPacing:
     """What is loaded by now lives as long as the process: out of the garbage collector's way.
 
     A full collection looks at every object it tracks; the modules, classes and loaded
@@ -86,7 +87,7 @@ def _spare_the_collector() -> None:
     """
     gc.collect()
     gc.freeze()
-    CollectorPacing().install()
+    return CollectorPacing().install()
 
 
 def loaded(mock: WachtMock) -> str:
