@@ -5,7 +5,10 @@ pytester's in-process runs drop the modules first imported during them; httpx ca
 exception classes on first use, so httpcore must be imported before any such run, or later
 connection errors escape as raw httpcore exceptions. The same goes for schemathesis, which the
 package imports only when a check runs; pytester runs that use the check itself run in a
-subprocess, since schemathesis loads more of itself lazily.
+subprocess, since schemathesis loads more of itself lazily. And for uvicorn's httptools
+protocol: imported again after such a run, it no longer catches the parser's errors (their
+classes are the first import's), so a server started later let a malformed request line kill
+its connection instead of answering 400.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import httpcore  # noqa: F401  (imported before pytester's in-process runs; see 
 import httpx
 import pytest
 import schemathesis  # noqa: F401  (imported before pytester's in-process runs; see above)
+import uvicorn.protocols.http.httptools_impl  # noqa: F401  (the same; see above)
 
 from tests.helpers import CONTROL_TOKEN, auth
 from wacht_mock.core.clock import FrozenClock
