@@ -41,6 +41,16 @@ def compact_json(data: object) -> bytes:
 LISTENING = re.compile(r"listening on (http://[^\s,]+)")
 
 
+class _Process(subprocess.Popen[str]):
+    """A process whose `with` block kills it if it is still running at the block's end: a
+    test whose process does not stop fails, and never hangs the run."""
+
+    def __exit__(self, *exc: object) -> None:
+        if self.poll() is None:
+            self.kill()
+        super().__exit__(*exc)  # type: ignore[arg-type]
+
+
 def wacht_mock_process(
     *arguments: str,
     env: dict[str, str] | None = None,
@@ -48,7 +58,7 @@ def wacht_mock_process(
     stderr: int = subprocess.PIPE,
 ) -> subprocess.Popen[str]:
     """`python -m wacht_mock ARGUMENTS` in a process of its own, printing unbuffered."""
-    return subprocess.Popen(
+    return _Process(
         [sys.executable, "-m", "wacht_mock", *arguments],
         stdout=subprocess.PIPE,
         stderr=stderr,

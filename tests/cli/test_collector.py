@@ -85,3 +85,45 @@ def test_a_growth_of_one_or_less_or_a_limit_below_it_is_refused() -> None:
         CollectorPacing(growth=1.0)
     with pytest.raises(ValueError, match="limit must be at least growth"):
         CollectorPacing(growth=1.5, limit=1.2)
+
+
+SIGNAL_IN_A_PASS = """
+import gc, os, signal, time
+from wacht_mock.cli.serve import stop_on_signals
+
+def default():
+    try:
+        return stopped()
+    except KeyboardInterrupt:
+        return "interrupt escaped"
+
+def stopped():
+    def during_a_pass(phase, info):  # Ctrl-C arrives while a collector callback runs
+        if phase == "stop":
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.01)
+            sum(range(1000))  # the handler runs here, inside the callback
+    gc.callbacks.append(during_a_pass)
+    try:
+        gc.collect()
+    finally:
+        gc.callbacks.remove(during_a_pass)
+    return "went on"
+
+print(default())  # Python's own handler: the KeyboardInterrupt is lost in the callback
+stopping = stop_on_signals()
+print(stopped(), stopping.is_set())
+"""
+
+
+def test_ctrl_c_during_a_collector_pass_still_stops_serve() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", SIGNAL_IN_A_PASS],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["went on", "went on True"]
+    assert "KeyboardInterrupt" in done.stderr  # how Python's own handler lost it

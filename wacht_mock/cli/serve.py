@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import gc
 import os
 import signal
@@ -42,8 +41,7 @@ def handle(args: argparse.Namespace) -> int:
     listening = ServerThread(app, values["host"], values["port"], **limits).listen()
     pacing = _spare_the_collector()
     configure_logging(values["log_level"], values["log_format"])  # once nothing can go wrong
-    stopping = threading.Event()
-    signal.signal(signal.SIGTERM, lambda sig, frame: stopping.set())
+    stopping = stop_on_signals()
     watcher = FixtureWatcher(mock, _say).start() if values["watch"] else None
     with listening as server:
         _say(
@@ -62,9 +60,8 @@ def handle(args: argparse.Namespace) -> int:
         saver = (
             state.every(values["state_interval"]) if state and values["state_interval"] else None
         )
-        with contextlib.suppress(KeyboardInterrupt):
-            while not stopping.wait(1.0):
-                pacing.tick(mock.journal.total)
+        while not stopping.wait(1.0):
+            pacing.tick(mock.journal.total)
         if saver is not None:
             saver.set()
     if watcher:
@@ -74,6 +71,19 @@ def handle(args: argparse.Namespace) -> int:
         _say(f"state saved to {state.path}")
     _say("wacht-mock stopped")
     return 0
+
+
+def stop_on_signals() -> threading.Event:
+    """An event that Ctrl-C (SIGINT) and SIGTERM set, installed as their handlers.
+
+    Not Python's `KeyboardInterrupt`: a signal handled while a garbage-collector callback
+    runs (the collector pacing's, in the main thread) would raise it inside the callback,
+    where it is reported and dropped, and the server would go on serving.
+    """
+    stopping = threading.Event()
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, lambda sig, frame: stopping.set())
+    return stopping
 
 
 def _spare_the_collector() -> CollectorPacing:
