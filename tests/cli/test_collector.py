@@ -125,5 +125,6 @@ def test_ctrl_c_during_a_collector_pass_still_stops_serve() -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr
+    # Python's own handler raised the KeyboardInterrupt inside the callback, where it was
+    # lost (reported on stderr, or not at all); serve's handler sets its stop event.
     assert done.stdout.splitlines() == ["went on", "went on True"]
-    assert "KeyboardInterrupt" in done.stderr  # how Python's own handler lost it

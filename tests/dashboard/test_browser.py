@@ -7,7 +7,7 @@ import re
 import time
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from tests.dashboard.support import (
     COLLECTION,
@@ -121,6 +121,24 @@ def test_a_conversation_shows_its_tool_call_reasoning_and_the_broken_stream(
     expect(events.first.locator(".event")).to_have_text("message_start")
     expect(events.last.locator(".event")).to_have_text("error")
     expect(events.last).to_contain_text("Upstream model overloaded")
+
+
+def test_the_actions_wait_for_the_page_script(page: Page, served: tuple[WachtMock, str]) -> None:
+    # A click before the script took the forms over submitted the form as a plain GET: the
+    # page reloaded, nothing was reset, and nothing said so (a slow machine showed it).
+    sign_in(page)
+    held: list[Route] = []
+    page.route("**/dashboard.js", lambda route: held.append(route))
+    page.goto(f"{UI}/actions", wait_until="commit")  # a deferred script holds DOMContentLoaded
+    reset = page.get_by_role("button", name="Reset")
+    expect(reset).to_be_disabled()
+    assert held, "the page asked for its script"
+    for route in held:
+        route.continue_()
+    page.unroute("**/dashboard.js")
+    expect(reset).to_be_enabled()
+    reset.click()
+    expect(page.locator("#action-result")).to_have_text("Everything reset.")
 
 
 def test_reset_from_the_dashboard_empties_the_lists(

@@ -538,6 +538,8 @@ def agents_page(mock: WachtMock) -> str:
 
 
 def actions_page(mock: WachtMock) -> str:
+    # Each action is made by the page's script: its buttons stay disabled until the script
+    # has taken the forms over (a click before that would submit the form as a plain GET).
     deployments = _options(mock.store.deployments())
     seed = "" if mock.engine.seed is None else str(mock.engine.seed)
     checked = " checked" if mock.engine.strict else ""
@@ -547,20 +549,20 @@ def actions_page(mock: WachtMock) -> str:
         '<section class="card"><h2>Reset</h2><form data-action="reset">'
         '<label for="reset-deployment">Deployment</label> <select id="reset-deployment" '
         f'name="deployment_id"><option value="">all</option>{deployments}</select> '
-        '<button type="submit">Reset</button></form></section>'
+        '<button type="submit" disabled>Reset</button></form></section>'
         '<section class="card"><h2>Load a fixture document</h2><form data-action="fixtures">'
         '<label for="fixture-text">YAML (contexts, agents, faults)</label>'
         '<textarea id="fixture-text" name="document" rows="10" required spellcheck="false">'
-        '</textarea><button type="submit">Load</button></form></section>'
+        '</textarea><button type="submit" disabled>Load</button></form></section>'
         '<section class="card"><h2>Settings</h2><form data-action="settings">'
         f'<label>Seed <input name="seed" inputmode="numeric" value="{esc(seed)}" '
         'placeholder="none"></label>'
         f'<label><input type="checkbox" name="strict_agents"{checked}> Strict agents</label>'
-        '<button type="submit">Apply</button></form></section>'
+        '<button type="submit" disabled>Apply</button></form></section>'
         '<section class="card"><h2>Inject a fault</h2><form data-action="faults">'
         '<label for="fault-text">A rule or a list, in YAML</label>'
         '<textarea id="fault-text" name="document" rows="4" required spellcheck="false">'
         "{operation: list, status: 503, times: 1}</textarea>"
-        '<button type="submit">Inject</button></form></section>'
+        '<button type="submit" disabled>Inject</button></form></section>'
     )
     return layout("Actions", body, page="actions")

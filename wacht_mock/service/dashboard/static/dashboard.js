@@ -141,6 +141,7 @@ function actionsPage() {
         result.textContent = error.message;
       }
     });
+    for (const button of form.querySelectorAll("button[disabled]")) button.disabled = false;
   }
 }
 
