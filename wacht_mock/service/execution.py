@@ -48,6 +48,7 @@ from wacht_mock.service.models import (
     ToolCallBlock,
     ToolResultBlock,
     Turn,
+    replace_context,
 )
 from wacht_mock.service.profiles import DialectProfile, dialect
 from wacht_mock.service.requests import ExecuteRequest
@@ -137,7 +138,7 @@ class ExecutionService:
         """A new execution's ids (made before its turns', so ids follow the dialogue)."""
         execution_id = self.store.ids.next()
         conversation_id = context.conversation_id or self.store.ids.next()
-        run_context = replace(context, **changes) if changes else context
+        run_context = replace_context(context, changes) if changes else context
         return _Run(run_context, agent, execution_id, conversation_id)
 
     # -- a run, and where it pauses -----------------------------------------------------------
