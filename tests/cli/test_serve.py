@@ -395,3 +395,32 @@ def test_the_text_format_writes_a_plain_line_as_logging_would() -> None:
     lines = formatter.format(failed).splitlines()
     assert lines[0].endswith("ERROR   internal error")
     assert lines[-1] == "ValueError: broken"
+
+
+@pytest.mark.parametrize("level", [logging.INFO, logging.WARNING])
+def test_a_request_line_without_its_record_is_written_as_its_record_would_be(level: int) -> None:
+    stream = _Stderr()
+    handler = BatchedLines(stream, delay=60)
+    handler.setFormatter(TextFormatter())
+    record = _record("GET /a 200 0.1 ms")
+    record.levelno, record.levelname = level, logging.getLevelName(level)
+    handler.handle(record)
+    handler.request_line(level, "GET /a 200 0.1 ms")
+    handler.close()
+    by_record, by_line = stream.getvalue().splitlines()
+    assert by_line.split(" ", 1)[1] == by_record.split(" ", 1)[1]
+    assert by_line.split(" ", 1)[1] == f"{logging.getLevelName(level):<7} GET /a 200 0.1 ms"
+    assert re.fullmatch(r"\d\d:\d\d:\d\d", by_line.split(" ")[0])
+
+
+def test_serve_hands_its_text_request_lines_straight_to_its_handler() -> None:
+    # In a process of its own: configuring logging here would change this session's.
+    code = (
+        "import logging; from wacht_mock.cli.options import configure_logging; "
+        "from wacht_mock.core import recording; "
+        "configure_logging('info', 'text'); "
+        "print(recording._line_sink == logging.getLogger().handlers[0].request_line); "
+        "configure_logging('info', 'json'); print(recording._line_sink)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["True", "None"]

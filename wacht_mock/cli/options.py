@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from wacht_mock.core.journal import Entry
-from wacht_mock.core.recording import request_fields
+from wacht_mock.core.recording import request_fields, send_request_lines_to
 from wacht_mock.service.settings import Setting
 
 
@@ -69,8 +69,16 @@ class TextFormatter(logging.Formatter):
             return super().format(record)
         return f"{self.formatTime(record)} {record.levelname:<7} {record.msg}"
 
+    def plain(self, level: int, message: str, created: float) -> str:
+        """The line of a plain record of `level` and `message` made at `created`, as
+        `format` writes it."""
+        return f"{self._clock(created)} {logging.getLevelName(level):<7} {message}"
+
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
-        second = int(record.created)
+        return self._clock(record.created)
+
+    def _clock(self, created: float) -> str:
+        second = int(created)
         if second != self._second:
             self._second, self._shown = second, time.strftime("%H:%M:%S", time.localtime(second))
         return self._shown
@@ -101,18 +109,36 @@ class BatchedLines(logging.StreamHandler):  # type: ignore[type-arg]
         self._writer = threading.Thread(target=self._write, name="wacht-mock-log", daemon=True)
         self._writer.start()
 
+    def handle(self, record: logging.LogRecord) -> bool:
+        """As `Handler.handle`, without its lock: `emit` needs none (one line goes into a
+        deque, atomically), and a request line each request would take it each time."""
+        if self.filter(record):
+            self.emit(record)
+            return True
+        return False
+
     def emit(self, record: logging.LogRecord) -> None:
         try:
             line = self.format(record)
         except Exception:  # logging's own rule: a bad record never breaks the caller
             self.handleError(record)
             return
+        self._queue(line)
+
+    def request_line(self, level: int, message: str) -> None:
+        """A request line, written as `emit` writes its record, without the record (a
+        `RequestLineSink`: `configure_logging` gives it the recorder for the text format)."""
+        formatter = self.formatter
+        assert isinstance(formatter, TextFormatter)
+        self._queue(formatter.plain(level, message, time.time()))
+
+    def _queue(self, line: str) -> None:
         if self._closing.is_set():  # the writer is gone: as a plain stream handler does
             try:
                 self.stream.write(line + "\n")
                 self.stream.flush()
             except Exception:
-                self.handleError(record)
+                self.handleError(logging.makeLogRecord({"msg": line}))
             return
         if len(self._waiting) >= self.MAX_WAITING:
             self._dropped += 1
@@ -153,10 +179,12 @@ class BatchedLines(logging.StreamHandler):  # type: ignore[type-arg]
 def configure_logging(level: str, log_format: str) -> None:
     """Every log line (the mock's request log, uvicorn's own) on stderr, in one format."""
     handler = BatchedLines(sys.stderr)
-    if log_format == "json":
+    if log_format == "json":  # a request's fields go on its record: the records are needed
         handler.setFormatter(JsonFormatter())
+        send_request_lines_to(None)
     else:
         handler.setFormatter(TextFormatter())
+        send_request_lines_to(handler.request_line)
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)

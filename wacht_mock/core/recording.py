@@ -6,7 +6,7 @@ import logging
 import threading
 import time
 import traceback
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -254,7 +254,28 @@ def log_request(entry: Entry) -> None:
         if entry.error:
             parts.append(f"error: {entry.error.splitlines()[-1]}")
         line = " ".join(parts)
-    request_log.handle(_request_record(level, line, entry))
+    sink = _line_sink
+    if sink is None:
+        request_log.handle(_request_record(level, line, entry))
+    else:
+        sink(level, line)
+
+
+#: Takes a request line as its level and text, in place of a record through `logging`.
+RequestLineSink = Callable[[int, str], None]
+_line_sink: RequestLineSink | None = None
+
+
+def send_request_lines_to(sink: RequestLineSink | None) -> None:
+    """Hand request lines to `sink` as text, not through `logging`'s handlers; None (the
+    default) gives them back to `logging`.
+
+    For a log whose one reader writes text (`serve`'s): a record made, dispatched and
+    formatted for every request was most of a request line's cost. Whether the line is
+    wanted is still the logger's to say (its level), and its text is the same.
+    """
+    global _line_sink
+    _line_sink = sink
 
 
 #: What every request line's record has in common, worked out once (`LogRecord.__init__`
