@@ -109,10 +109,6 @@ class _BodyText:
     def __set__(self, entry: Entry, value: str | bytes | RawBody) -> None:
         entry.__dict__[self.name] = value
 
-    def kept(self, entry: Entry) -> int:
-        """The length of what the entry holds, text or bytes, without decoding it."""
-        return len(entry.__dict__[self.name])
-
 
 @dataclass(frozen=True)
 class Entry:
@@ -143,17 +139,19 @@ class Entry:
     def size(self) -> int:
         """Roughly what the entry holds, in bytes (what the journal's byte bound counts); a body
         not read yet counts as the bytes kept of it."""
-        headers = self.headers
-        texts = sum(len(text) for text in (self.script, self.error, *self.violations) if text)
+        headers, fields = self.headers, self.__dict__
+        script, error, violations = self.script, self.error, self.violations
         return (
             _ENTRY_OVERHEAD
             + sum(map(len, headers))
             + sum(map(len, headers.values()))
-            + _BODY.kept(self)
-            + _RESPONSE.kept(self)
+            + len(fields["body"])  # what is kept, text or bytes, not decoded for this
+            + len(fields["response_body"])
             + len(self.path)
             + len(self.query)
-            + texts
+            + (len(script) if script else 0)
+            + (len(error) if error else 0)
+            + (sum(map(len, violations)) if violations else 0)
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -173,10 +171,6 @@ class Entry:
         for problem in (*self.violations, *notes):
             line += f"\n    {problem}"
         return line
-
-
-_BODY: _BodyText = Entry.__dict__["body"]
-_RESPONSE: _BodyText = Entry.__dict__["response_body"]
 
 
 @dataclass
@@ -213,7 +207,7 @@ class Journal:
                 len(self._entries) > self.size or self._bytes > self.max_bytes
             ):
                 self._bytes -= self._entries.popleft().size
-            subscribers = tuple(self._subscribers)
+            subscribers = tuple(self._subscribers) if self._subscribers else ()
         for subscriber in subscribers:
             subscriber.put(entry)
 
