@@ -13,46 +13,57 @@ from wacht_mock.cli.collector import CollectorPacing
 
 SCRIPT = """
 import gc, json, weakref
-from wacht_mock.cli.collector import CollectorPacing
+from wacht_mock.cli.collector import YOUNG, CollectorPacing
 
 class Node:
     pass
 
 gc.collect()
 gc.freeze()  # what serve has loaded at its start
+before = gc.get_threshold()
 pacing = CollectorPacing().install()
 start = gc.get_freeze_count()
-seen = {}
+seen = {"young_passes_come_sooner": gc.get_threshold() == (YOUNG, *before[1:])}
 
 held = [{"n": [i]} for i in range(start // 20)]  # what the mock comes to hold: +10%
-gc.collect()
-seen["frozen_after_a_pass"] = gc.get_freeze_count() - start >= 2 * len(held)  # dicts, lists
+gc.collect(0)
+seen["frozen_after_a_young_pass"] = gc.get_freeze_count() - start >= 2 * len(held)
 seen["held_still_visible"] = any(o is held[0] for o in gc.get_objects())
+seen["nothing_due"] = pacing.tick(served=0) is False
 
 node = Node()
 node.me = node  # a cycle, alive when a pass freezes it
 gone = weakref.ref(node)
-gc.collect()
+gc.collect(0)
 del node  # garbage now, in a cycle among frozen objects: it waits
 gc.collect()
 seen["cycle_waits"] = gone() is not None
 
 more = [{"n": [i]} for i in range(gc.get_freeze_count() // 4)]  # frozen: +50%
-gc.collect()  # this pass sees them grown by more than a quarter: a whole pass is due
-seen["still_frozen_under_load"] = gc.get_freeze_count() > 0
-seen["busy_second"] = pacing.tick(served=1)  # the first second seen: not known to be quiet
+gc.collect(0)  # grown by more than a quarter: a whole pass is due
+seen["busy_second"] = pacing.tick(served=1)  # requests came since: not a quiet second
 seen["another_busy_second"] = pacing.tick(served=2)
 seen["cycle_waits_while_busy"] = gone() is not None
 seen["quiet_second"] = pacing.tick(served=2)  # no request since: the whole pass runs now
 seen["cycle_freed"] = gone() is None
 seen["frozen_again"] = gc.get_freeze_count() >= len(held) + len(more)
-seen["nothing_due"] = pacing.tick(served=2) is False
+seen["nothing_due_after"] = pacing.tick(served=2) is False
 
 most = [{"n": [i]} for i in range(gc.get_freeze_count())]  # doubled, and never a quiet second
-gc.collect()
-seen["given_back_at_the_limit"] = gc.get_freeze_count() == 0
+gc.collect(0)
+node = Node()
+node.me = node
+gone = weakref.ref(node)
+gc.collect(0)
+del node
+seen["whole_pass_at_the_limit"] = pacing.tick(served=3)
+seen["cycle_freed_at_the_limit"] = gone() is None
 pacing.uninstall()
-seen["uninstalled"] = gc.get_freeze_count() == 0 and pacing._after not in gc.callbacks
+seen["uninstalled"] = (
+    gc.get_freeze_count() == 0
+    and pacing._after not in gc.callbacks
+    and gc.get_threshold() == before
+)
 print(json.dumps(seen))
 """
 
@@ -64,18 +75,20 @@ def test_whole_passes_wait_for_a_quiet_second_or_a_doubled_heap() -> None:
     assert done.returncode == 0, done.stderr
     seen = json.loads(done.stdout)
     assert seen == {
-        "frozen_after_a_pass": True,
+        "young_passes_come_sooner": True,
+        "frozen_after_a_young_pass": True,
         "held_still_visible": False,
+        "nothing_due": True,
         "cycle_waits": True,
-        "still_frozen_under_load": True,
         "busy_second": False,
         "another_busy_second": False,
         "cycle_waits_while_busy": True,
         "quiet_second": True,
         "cycle_freed": True,
         "frozen_again": True,
-        "nothing_due": True,
-        "given_back_at_the_limit": True,
+        "nothing_due_after": True,
+        "whole_pass_at_the_limit": True,
+        "cycle_freed_at_the_limit": True,
         "uninstalled": True,
     }
 

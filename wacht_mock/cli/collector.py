@@ -1,18 +1,21 @@
-"""How `serve` keeps the garbage collector's full passes short in a long-running mock.
+"""How `serve` keeps the garbage collector's passes short in a long-running mock.
 
-CPython starts a full collection once the objects promoted to its oldest generation since the
-last full pass exceed a quarter of those that pass kept. Under load most promoted objects are
-the journal's and the call logs' entries: the rings drop them again a few thousand requests
-later, and reference counting frees them, not the collector. They set off full passes over
-everything the mock holds (tens of thousands of contexts, 50 to 150 ms each, every
-connection stalled meanwhile) at a pace its memory does not grow at.
+CPython's collector moves what survives a young pass to an older generation, and looks at it
+again in each pass of that generation. Under load most survivors are the journal's and the
+call logs' entries: the rings drop them again a few thousand requests later, and reference
+counting frees them, not the collector. Meanwhile they fill the older generations: a pass of
+the middle one took 5 to 9 ms, one of the oldest 20 to 60 ms (everything since it last ran),
+every connection stalled meanwhile. And since what the rings free counts against what is new,
+a young pass came only every few hundred requests, with thousands of objects to look at.
 
-`CollectorPacing` moves what survives each full pass out of the collector's sight
-(`gc.freeze`), so the next pass looks only at what came since. Frozen objects are still freed
-by reference counting; only garbage in reference cycles among them waits. Once the frozen
-objects are a quarter more than after the last pass that looked at everything, such a pass is
-due: it runs in the first second without a request (`tick`), when it stalls nobody. Under a
-load that never pauses, it runs anyway once they have doubled: memory stays bounded either way.
+`CollectorPacing` moves what survives every pass out of the collector's sight (`gc.freeze`),
+so each object is looked at once, by the young pass after it was made, and young passes come
+every `YOUNG` new objects (a seventh of CPython's default), each short. Frozen objects are
+still freed by reference counting; only garbage in reference cycles among them waits for a
+pass over everything. Once the frozen objects are a quarter more than after the last such
+pass, one is due: it runs in the first second without a request (`tick`), when it stalls
+nobody. Under a load that never pauses, it runs anyway once they have doubled: memory stays
+bounded either way.
 """
 
 from __future__ import annotations
@@ -20,10 +23,13 @@ from __future__ import annotations
 import gc
 from typing import Any
 
+#: New objects (net of those freed) between young passes; CPython's default is 700.
+YOUNG = 100
+
 
 class CollectorPacing:
-    """Full passes over everything as the frozen objects grow: by `growth`, in a quiet
-    second; by `limit`, at once."""
+    """Every pass's survivors frozen; passes over everything as the frozen objects grow: by
+    `growth`, in a quiet second; by `limit`, at once."""
 
     def __init__(self, growth: float = 1.25, limit: float = 2.0) -> None:
         if growth <= 1:
@@ -32,43 +38,54 @@ class CollectorPacing:
             raise ValueError(f"limit must be at least growth ({growth}), got {limit}")
         self.growth, self.limit = growth, limit
         self._whole = max(gc.get_freeze_count(), 1)  # frozen after the last whole pass
-        self._due = False  # a whole pass waits for a quiet second
-        self._whole_pass_next = False
+        self._whole_pass_next = False  # set while a whole pass is on its way
+        self._passes = 0  # passes seen, to know whether anything new was frozen
+        self._passes_looked_at = 0
         self._seen: int | None = None
+        self._thresholds = gc.get_threshold()
 
     def install(self) -> CollectorPacing:
         """Pace the collector from now on (once per process: `serve` does it at start)."""
         if self._after not in gc.callbacks:
+            self._thresholds = gc.get_threshold()
+            gc.set_threshold(YOUNG, *self._thresholds[1:])
             gc.callbacks.append(self._after)
         return self
 
     def uninstall(self) -> None:
-        """Stop pacing; what is frozen is given back."""
+        """Stop pacing; the thresholds are as they were, what is frozen is given back."""
         if self._after in gc.callbacks:
             gc.callbacks.remove(self._after)
+            gc.set_threshold(*self._thresholds)
         gc.unfreeze()
 
     def tick(self, served: int) -> bool:
         """Call about once a second with how many requests were served so far: a whole pass
-        that is due runs now if none came since the last call. Whether it ran."""
+        that is due runs now if none came since the last call, or at once past the limit.
+        Whether it ran."""
         quiet, self._seen = served == self._seen, served
-        if not (quiet and self._due):
+        if self._passes == self._passes_looked_at:  # nothing frozen since: nothing grew
             return False
-        self._due, self._whole_pass_next = False, True
+        frozen = gc.get_freeze_count()  # a walk over them: once a second, not once a pass
+        if frozen <= self._whole * self.growth:
+            self._passes_looked_at = self._passes
+            return False
+        if not quiet and frozen <= self._whole * self.limit:
+            return False
+        self._whole_pass_next = True
         gc.unfreeze()
         gc.collect()
         return True
 
     def _after(self, phase: str, info: dict[str, Any]) -> None:
-        if phase != "stop" or info["generation"] != 2:
+        if phase != "stop":
             return
-        gc.freeze()  # what survived this pass: out of the next one's sight
-        frozen = gc.get_freeze_count()
-        if self._whole_pass_next:  # this pass looked at everything: its survivors are the heap
-            self._whole_pass_next = self._due = False
-            self._whole = max(frozen, 1)
-        elif frozen > self._whole * self.limit:  # no quiet second came: the next pass, then
-            gc.unfreeze()
-            self._whole_pass_next = True
-        elif frozen > self._whole * self.growth:
-            self._due = True
+        self._passes += 1
+        if self._whole_pass_next:
+            if info["generation"] == 2:  # the whole pass: its survivors are the heap
+                gc.freeze()
+                self._whole_pass_next = False
+                self._whole = max(gc.get_freeze_count(), 1)
+                self._passes_looked_at = self._passes
+            return  # a young pass just before it leaves the heap unfrozen for it
+        gc.freeze()  # what survived this pass, young or old: out of the next ones' sight
