@@ -21,7 +21,7 @@ class Node:
 gc.collect()
 gc.freeze()  # what serve has loaded at its start
 before = gc.get_threshold()
-pacing = CollectorPacing().install()
+pacing = CollectorPacing(look_every=2).install()
 start = gc.get_freeze_count()
 seen = {"young_passes_come_sooner": gc.get_threshold() == (YOUNG, *before[1:])}
 
@@ -42,7 +42,7 @@ seen["cycle_waits"] = gone() is not None
 more = [{"n": [i]} for i in range(gc.get_freeze_count() // 4)]  # frozen: +50%
 gc.collect(0)  # grown by more than a quarter: a whole pass is due
 seen["busy_second"] = pacing.tick(served=1)  # requests came since: not a quiet second
-seen["another_busy_second"] = pacing.tick(served=2)
+seen["another_busy_second"] = pacing.tick(served=2)  # counted: past growth, not the limit
 seen["cycle_waits_while_busy"] = gone() is not None
 seen["quiet_second"] = pacing.tick(served=2)  # no request since: the whole pass runs now
 seen["cycle_freed"] = gone() is None
@@ -56,7 +56,8 @@ node.me = node
 gone = weakref.ref(node)
 gc.collect(0)
 del node
-seen["whole_pass_at_the_limit"] = pacing.tick(served=3)
+seen["not_counted_yet"] = pacing.tick(served=3)  # busy: counted every other second
+seen["whole_pass_at_the_limit"] = pacing.tick(served=4)
 seen["cycle_freed_at_the_limit"] = gone() is None
 pacing.uninstall()
 seen["uninstalled"] = (
@@ -87,17 +88,20 @@ def test_whole_passes_wait_for_a_quiet_second_or_a_doubled_heap() -> None:
         "cycle_freed": True,
         "frozen_again": True,
         "nothing_due_after": True,
+        "not_counted_yet": False,
         "whole_pass_at_the_limit": True,
         "cycle_freed_at_the_limit": True,
         "uninstalled": True,
     }
 
 
-def test_a_growth_of_one_or_less_or_a_limit_below_it_is_refused() -> None:
+def test_a_growth_of_one_or_less_a_limit_below_it_or_no_count_is_refused() -> None:
     with pytest.raises(ValueError, match="growth must be more than 1"):
         CollectorPacing(growth=1.0)
     with pytest.raises(ValueError, match="limit must be at least growth"):
         CollectorPacing(growth=1.5, limit=1.2)
+    with pytest.raises(ValueError, match="look_every must be at least 1"):
+        CollectorPacing(look_every=0)
 
 
 SIGNAL_IN_A_PASS = """

@@ -14,8 +14,8 @@ every `YOUNG` new objects (a seventh of CPython's default), each short. Frozen o
 still freed by reference counting; only garbage in reference cycles among them waits for a
 pass over everything. Once the frozen objects are a quarter more than after the last such
 pass, one is due: it runs in the first second without a request (`tick`), when it stalls
-nobody. Under a load that never pauses, it runs anyway once they have doubled: memory stays
-bounded either way.
+nobody. Under a load that never pauses, it runs anyway once they have doubled (as counted
+every half minute): memory stays bounded either way.
 """
 
 from __future__ import annotations
@@ -31,16 +31,20 @@ class CollectorPacing:
     """Every pass's survivors frozen; passes over everything as the frozen objects grow: by
     `growth`, in a quiet second; by `limit`, at once."""
 
-    def __init__(self, growth: float = 1.25, limit: float = 2.0) -> None:
+    def __init__(self, growth: float = 1.25, limit: float = 2.0, look_every: int = 30) -> None:
         if growth <= 1:
             raise ValueError(f"growth must be more than 1, got {growth}")
         if limit < growth:
             raise ValueError(f"limit must be at least growth ({growth}), got {limit}")
-        self.growth, self.limit = growth, limit
+        if look_every < 1:
+            raise ValueError(f"look_every must be at least 1 (tick), got {look_every}")
+        self.growth, self.limit, self.look_every = growth, limit, look_every
         self._whole = max(gc.get_freeze_count(), 1)  # frozen after the last whole pass
+        self._frozen = self._whole  # frozen when last counted
         self._whole_pass_next = False  # set while a whole pass is on its way
         self._passes = 0  # passes seen, to know whether anything new was frozen
-        self._passes_looked_at = 0
+        self._counted_at = 0  # passes seen when the frozen objects were last counted
+        self._busy = 0  # ticks in a row that saw requests
         self._seen: int | None = None
         self._thresholds = gc.get_threshold()
 
@@ -61,16 +65,20 @@ class CollectorPacing:
 
     def tick(self, served: int) -> bool:
         """Call about once a second with how many requests were served so far: a whole pass
-        that is due runs now if none came since the last call, or at once past the limit.
-        Whether it ran."""
+        that is due runs now if none came since the last call, or past the limit. Whether it
+        ran.
+
+        Counting the frozen objects walks them all (milliseconds, every connection stalled
+        meanwhile), so they are counted in a quiet second, and under a load that never pauses
+        every `look_every` ticks only.
+        """
         quiet, self._seen = served == self._seen, served
-        if self._passes == self._passes_looked_at:  # nothing frozen since: nothing grew
-            return False
-        frozen = gc.get_freeze_count()  # a walk over them: once a second, not once a pass
-        if frozen <= self._whole * self.growth:
-            self._passes_looked_at = self._passes
-            return False
-        if not quiet and frozen <= self._whole * self.limit:
+        self._busy = 0 if quiet else self._busy + 1
+        if self._passes != self._counted_at:  # something was frozen since the last count
+            if not quiet and self._busy % self.look_every:
+                return False
+            self._frozen, self._counted_at = gc.get_freeze_count(), self._passes
+        if self._frozen <= self._whole * (self.growth if quiet else self.limit):
             return False
         self._whole_pass_next = True
         gc.unfreeze()
@@ -85,7 +93,7 @@ class CollectorPacing:
             if info["generation"] == 2:  # the whole pass: its survivors are the heap
                 gc.freeze()
                 self._whole_pass_next = False
-                self._whole = max(gc.get_freeze_count(), 1)
-                self._passes_looked_at = self._passes
+                self._whole = self._frozen = max(gc.get_freeze_count(), 1)
+                self._counted_at = self._passes
             return  # a young pass just before it leaves the heap unfrozen for it
         gc.freeze()  # what survived this pass, young or old: out of the next ones' sight
