@@ -25,20 +25,23 @@ class Usage:
     output_tokens: int
 
     def __post_init__(self) -> None:
-        for name in ("input_tokens", "output_tokens"):
-            if getattr(self, name) < 0:
-                raise InvalidScript.at(name, "must be 0 or more")
+        if self.input_tokens < 0:
+            raise InvalidScript.at("input_tokens", "must be 0 or more")
+        if self.output_tokens < 0:
+            raise InvalidScript.at("output_tokens", "must be 0 or more")
 
 
 def estimate_usage(
     call: AgentCall, text: str, reasoning: str | None, tool_args: Iterable[Mapping[str, Any]]
 ) -> Usage:
     """Usage from word counts, for a reply that does not give it."""
-    guides = call.declaration.guides if call.declaration else ()
-    read = _words(call.context.system_instructions, call.message, *guides)
+    read = count_words(call.context.system_instructions) + count_words(call.message)
+    if call.declaration:
+        read += _words(call.declaration.guides)
     read += _history_words(call.history)
-    arguments = (json.dumps(args) for args in tool_args)
-    return Usage(read, _words(text, reasoning, *arguments))
+    written = count_words(text) + count_words(reasoning)
+    written += _words(json.dumps(args) for args in tool_args)
+    return Usage(read, written)
 
 
 def _history_words(history: Sequence[HistoryTurn]) -> int:
@@ -48,5 +51,5 @@ def _history_words(history: Sequence[HistoryTurn]) -> int:
     return sum(count_words(turn.text) for turn in history)
 
 
-def _words(*texts: str | None) -> int:
-    return sum(count_words(text) for text in texts)
+def _words(texts: Iterable[str]) -> int:
+    return sum(map(count_words, texts))
