@@ -12,7 +12,9 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -424,3 +426,36 @@ def test_serve_hands_its_text_request_lines_straight_to_its_handler() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.split() == ["True", "None"]
+
+
+class _HeldAppend(deque[str]):
+    """The handler's queue, holding the append of a line marked `late` until `go` is set: the
+    logging thread is caught between its check of the handler and its append."""
+
+    def __init__(self, go: threading.Event) -> None:
+        super().__init__()
+        self.go, self.held = go, threading.Event()
+
+    def append(self, line: str) -> None:
+        if "late" in line:
+            self.held.set()
+            self.go.wait(5)
+        super().append(line)
+
+
+def test_a_line_logged_while_the_handler_closes_is_written_after_the_others() -> None:
+    stream, go = _Stderr(), threading.Event()
+    handler = BatchedLines(stream, delay=60)
+    handler.setFormatter(TextFormatter())
+    queue = handler._waiting = _HeldAppend(go)
+    handler.request_line(logging.INFO, "GET /a 200 0.1 ms")
+    late = threading.Thread(target=handler.request_line, args=(logging.INFO, "GET /late 200"))
+    late.start()
+    assert queue.held.wait(5)
+    handler.close()  # its last flush runs while the late line is on its way
+    go.set()
+    late.join(5)
+    assert [line.split("INFO", 1)[1].strip() for line in stream.getvalue().splitlines()] == [
+        "GET /a 200 0.1 ms",
+        "GET /late 200",
+    ]

@@ -26,4 +26,5 @@ def test_an_id_of_another_clock_holds_that_clocks_milliseconds() -> None:
     assert first >> SEQUENCE_BITS == int(start.timestamp() * 1000) - EPOCH_MS
     assert second >> SEQUENCE_BITS == (first >> SEQUENCE_BITS) + 1  # the clock moved 1 ms
     text = ids.next()
-    assert text.isdigit() and int(text) > second
+    assert text.isdigit()
+    assert int(text) > second

@@ -29,7 +29,8 @@ YOUNG = 100
 
 class CollectorPacing:
     """Every pass's survivors frozen; passes over everything as the frozen objects grow: by
-    `growth`, in a quiet second; by `limit`, at once."""
+    `growth`, in a quiet second; by `limit`, under a load that never pauses (counted every
+    `look_every` ticks)."""
 
     def __init__(self, growth: float = 1.25, limit: float = 2.0, look_every: int = 30) -> None:
         if growth <= 1:
@@ -83,6 +84,10 @@ class CollectorPacing:
         self._whole_pass_next = True
         gc.unfreeze()
         gc.collect()
+        if self._whole_pass_next:  # no pass ran: one was under way (another thread's)
+            self._whole_pass_next = False
+            gc.freeze()
+            return False  # the next tick tries again
         return True
 
     def _after(self, phase: str, info: dict[str, Any]) -> None:

@@ -99,8 +99,8 @@ class BatchedLines(logging.StreamHandler):  # type: ignore[type-arg]
     def __init__(self, stream: Any, delay: float = 0.05) -> None:
         super().__init__(stream)
         self.delay = delay
-        # A deque: lines go in and out without a lock (`append`, `popleft` are atomic), so the
-        # writer never needs the handler's lock, which logging holds around `emit` and `close`.
+        # A deque: lines go in and out without a lock (`append`, `popleft` are atomic), so
+        # neither a line logged nor the writer needs the handler's lock.
         self._waiting: deque[str] = deque()
         self._dropped = 0
         self._writing = threading.Lock()  # one write at a time, in order
@@ -133,19 +133,16 @@ class BatchedLines(logging.StreamHandler):  # type: ignore[type-arg]
         self._queue(formatter.plain(level, message, time.time()))
 
     def _queue(self, line: str) -> None:
-        if self._closing.is_set():  # the writer is gone: as a plain stream handler does
-            try:
-                self.stream.write(line + "\n")
-                self.stream.flush()
-            except Exception:
-                self.handleError(logging.makeLogRecord({"msg": line}))
-            return
-        if len(self._waiting) >= self.MAX_WAITING:
+        if len(self._waiting) >= self.MAX_WAITING and not self._closing.is_set():
             self._dropped += 1
             return
         if not self._waiting:
             self._wake.set()
         self._waiting.append(line)
+        if self._closing.is_set():
+            # The writer is gone, or going (closed while this line came): it is written now,
+            # after what waits, even when the last flush of `close` has already run.
+            self.flush()
 
     def flush(self) -> None:
         with self._writing:

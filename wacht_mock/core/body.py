@@ -48,8 +48,9 @@ async def _read_capped(request: Request, max_bytes: int) -> bytes:
         size += len(chunk)
         if size > max_bytes:
             raise _too_large(max_bytes)
-        chunks.append(chunk)
-    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        if chunk:  # the stream ends with an empty one
+            chunks.append(chunk)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)  # one piece: not copied
 
 
 def _too_large(max_bytes: int) -> PayloadTooLarge:

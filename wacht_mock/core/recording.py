@@ -237,7 +237,9 @@ def log_request(entry: Entry) -> None:
 
     The record carries the entry (`wacht_request`; `request_fields` for a structured
     log). It is handed to the logger's handlers directly: a request line has no caller worth
-    looking up on every request.
+    looking up on every request. Once `send_request_lines_to` has a sink (`serve`'s text
+    log), the line goes to the sink instead, as text: the logger's level still decides, its
+    handlers and filters are not asked.
     """
     level = logging.WARNING if entry.error else logging.INFO
     if not request_log.isEnabledFor(level):
