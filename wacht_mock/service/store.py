@@ -130,7 +130,8 @@ class Store:
 
     def get(self, deployment_id: str, context_id: str) -> Context:
         with self._lock:
-            context = self._tenants.get(deployment_id, _Tenant()).contexts.get(context_id)
+            tenant = self._tenants.get(deployment_id)
+            context = tenant.contexts.get(context_id) if tenant is not None else None
         if context is None:
             raise NotFound(f"Execution context {shorten(context_id)} not found")
         return context
@@ -247,7 +248,8 @@ class Store:
         """Correct the state of the context's last execution, if it still is `state`'s one
         (a later execution, or a deleted context, is left alone). Not activity: nothing moves."""
         with self._lock:
-            context = self._tenants.get(deployment_id, _Tenant()).contexts.get(context_id)
+            tenant = self._tenants.get(deployment_id)
+            context = tenant.contexts.get(context_id) if tenant is not None else None
             last = context.execution_state if context else None
             if context is None or last is None or last.execution_id != state.execution_id:
                 return
@@ -273,8 +275,9 @@ class Store:
     def contexts(self, deployment_id: str) -> Iterator[Context]:
         """Every context of a deployment, oldest first (for export)."""
         with self._lock:
-            tenant = self._tenants.get(deployment_id, _Tenant())
-            items = sorted(tenant.contexts.values(), key=lambda c: int(c.id))
+            tenant = self._tenants.get(deployment_id)
+            held = tenant.contexts.values() if tenant is not None else ()
+            items = sorted(held, key=lambda c: int(c.id))
         return iter(items)
 
     def restore(self, context: Context, turns: tuple[Turn, ...] = ()) -> None:
@@ -293,7 +296,7 @@ class Store:
         """Hold exactly these contexts and histories: built aside, then swapped in one step."""
         tenants: dict[str, _Tenant] = {}
         for context, turns in contexts:
-            tenant = tenants.setdefault(context.deployment_id, _Tenant())
+            tenant = _tenant_in(tenants, context.deployment_id)
             self._put(tenant, context)
             tenant.history[context.id] = _transcript(turns)
         with self._lock:
@@ -306,7 +309,7 @@ class Store:
     # -- internals --------------------------------------------------------------------------
 
     def _tenant(self, deployment_id: str) -> _Tenant:
-        return self._tenants.setdefault(deployment_id, _Tenant())
+        return _tenant_in(self._tenants, deployment_id)
 
     def _put(self, tenant: _Tenant, context: Context) -> None:
         tenant.contexts[context.id] = context
@@ -331,6 +334,15 @@ class Store:
         self._unindex(tenant, current)
         self._put(tenant, updated)
         return updated
+
+
+def _tenant_in(tenants: dict[str, _Tenant], deployment_id: str) -> _Tenant:
+    """The deployment's tables, made when missing (not made and dropped on every call, as
+    `setdefault(key, _Tenant())` would)."""
+    tenant = tenants.get(deployment_id)
+    if tenant is None:
+        tenant = tenants[deployment_id] = _Tenant()
+    return tenant
 
 
 def _same_place(before: Context, after: Context) -> bool:
