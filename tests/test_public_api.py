@@ -73,7 +73,8 @@ def test_the_package_loads_no_schemathesis_hypothesis_or_faker(extra: str) -> No
 PLUGIN_LOADS = (
     "import sys, pytest; import wacht_mock.testing.plugin; "
     "stack = ('starlette', 'uvicorn', 'httpx', 'pydantic', 'yaml', 'faker', 'schemathesis'); "
-    "mock = ('wacht_mock.agents', 'wacht_mock.service.app', 'wacht_mock.proxy'); "
+    "mock = ('wacht_mock.agents', 'wacht_mock.service.app', 'wacht_mock.proxy', "
+    "'wacht_mock.core.journal'); "
     "print(sorted({m.split('.')[0] for m in sys.modules} & set(stack)"
     " | {m for m in sys.modules if m.startswith(mock)}))"
 )

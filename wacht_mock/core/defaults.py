@@ -12,3 +12,7 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
 #: The key a recording writes in place of the upstream's real one.
 DEFAULT_KEY_ALIAS = "wk_test_recorded"
+#: Requests the journal keeps, and what their entries may hold in all (their text, roughly:
+#: an entry's `size`).
+DEFAULT_JOURNAL_SIZE = 2000
+DEFAULT_JOURNAL_BYTES = 32 * 1024 * 1024

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any, Generic, TypeVar, overload
 
+from wacht_mock.core.defaults import DEFAULT_JOURNAL_BYTES, DEFAULT_JOURNAL_SIZE
 from wacht_mock.core.masking import mask_key, mask_text
 
 _T = TypeVar("_T")
@@ -30,9 +31,6 @@ BODY_LIMIT = 16 * 1024
 HEADER_LIMIT = 1024
 HEADERS_LIMIT = 8 * 1024
 QUERY_LIMIT = 4 * 1024
-DEFAULT_JOURNAL_SIZE = 2000
-#: What the journal's entries may hold in all (their text, roughly: an entry's `size`).
-DEFAULT_JOURNAL_BYTES = 32 * 1024 * 1024
 #: What an entry costs beyond its text (the objects themselves), for `Entry.size`.
 _ENTRY_OVERHEAD = 1024
 #: Entries a subscriber may fall behind by before the oldest are dropped, and subscribers at once.

@@ -30,8 +30,9 @@ from wacht_mock.contract.drift import DriftReport
 from wacht_mock.contract.responses import ResponseCheck
 from wacht_mock.contract.validation import ContractValidator
 from wacht_mock.contract.violations import Violation
+from wacht_mock.core.defaults import DEFAULT_JOURNAL_SIZE
 from wacht_mock.core.errors import ApiError, BadRequest
-from wacht_mock.core.journal import DEFAULT_JOURNAL_SIZE, Journal
+from wacht_mock.core.journal import Journal
 from wacht_mock.core.masking import mask_text
 from wacht_mock.core.recording import Recorder, facts
 from wacht_mock.core.server import DEFAULT_HOST, DEFAULT_REQUEST_TIMEOUT, ServerThread

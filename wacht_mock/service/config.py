@@ -10,7 +10,7 @@ from wacht_mock.agents.calllog import CALL_LOG_SIZE
 from wacht_mock.contract.documents import PROFILES, Profile
 from wacht_mock.core.body import MAX_BODY_BYTES
 from wacht_mock.core.clock import Clock, SystemClock
-from wacht_mock.core.journal import DEFAULT_JOURNAL_BYTES, DEFAULT_JOURNAL_SIZE
+from wacht_mock.core.defaults import DEFAULT_JOURNAL_BYTES, DEFAULT_JOURNAL_SIZE
 
 
 @dataclass(frozen=True)

@@ -9,10 +9,8 @@ name in `config`).
 
 from __future__ import annotations
 
-import difflib
 import logging
 import secrets
-import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,11 +20,12 @@ from wacht_mock.contract.documents import PROFILES
 from wacht_mock.core.clock import FrozenClock, SystemClock
 from wacht_mock.core.defaults import (
     DEFAULT_HOST,
+    DEFAULT_JOURNAL_BYTES,
+    DEFAULT_JOURNAL_SIZE,
     DEFAULT_LIMIT_CONCURRENCY,
     DEFAULT_PORT,
     DEFAULT_REQUEST_TIMEOUT,
 )
-from wacht_mock.core.journal import DEFAULT_JOURNAL_BYTES, DEFAULT_JOURNAL_SIZE
 
 if TYPE_CHECKING:  # the settings are read by the pytest plugin of every session: no agents yet
     from wacht_mock.service.config import MockConfig
@@ -324,6 +323,8 @@ def _read(setting: Setting, raw: object, where: str) -> Any:
 
 
 def _hint(name: str, known: Mapping[str, object]) -> str:
+    import difflib  # only for a name that is wrong: not loaded with the pytest plugin
+
     close = difflib.get_close_matches(name, list(known), n=1)
     return f" (did you mean {close[0]}?)" if close else ""
 
@@ -338,6 +339,8 @@ def find_pyproject(start: Path) -> Path | None:
 
 
 def _table(path: Path) -> dict[str, Any]:
+    import tomllib  # only once a pyproject is read: not loaded with the pytest plugin
+
     try:
         document = tomllib.loads(path.read_text("utf-8"))
     except (OSError, UnicodeError, tomllib.TOMLDecodeError) as exc:
