@@ -99,8 +99,8 @@ class BatchedLines(logging.StreamHandler):  # type: ignore[type-arg]
     def __init__(self, stream: Any, delay: float = 0.05) -> None:
         super().__init__(stream)
         self.delay = delay
-        # A deque: lines go in and out without a lock (`append`, `popleft` are atomic), so
-        # neither a line logged nor the writer needs the handler's lock.
+        # A deque: lines go in and out without a lock (`append`, `popleft` are atomic), so the
+        # writer never needs the handler's lock, and a request line (`request_line`) neither.
         self._waiting: deque[str] = deque()
         self._dropped = 0
         self._writing = threading.Lock()  # one write at a time, in order
@@ -108,14 +108,6 @@ class BatchedLines(logging.StreamHandler):  # type: ignore[type-arg]
         self._closing = threading.Event()  # set once: the writer ends, lines go out at once
         self._writer = threading.Thread(target=self._write, name="wacht-mock-log", daemon=True)
         self._writer.start()
-
-    def handle(self, record: logging.LogRecord) -> bool:
-        """As `Handler.handle`, without its lock: `emit` needs none (one line goes into a
-        deque, atomically), and a request line each request would take it each time."""
-        if self.filter(record):
-            self.emit(record)
-            return True
-        return False
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
