@@ -16,6 +16,8 @@ from wacht_mock.core.errors import BadRequest
         (b"\xff\xfe", "not valid UTF-8"),
         (b'{"a": 1, "a": 2}', "the key 'a' twice"),
         (b'{"a": NaN}', "NaN is not a JSON number"),
+        (b'{"a": 1e400}', "number 1e400 is out of range"),
+        (b'{"a": [-2.5E+999]}', "number -2.5E\\+999 is out of range"),
         (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
         (b'{"title": "\\ud800"}', "lone UTF-16 surrogate"),
         (b"\x00", "not valid JSON"),
@@ -29,3 +31,11 @@ def test_bad_bodies(raw: bytes, expected: str) -> None:
 
 def test_good_body_with_a_surrogate_pair() -> None:
     assert parse_json(b'{"title": "\\ud83d\\ude00"}') == {"title": "\N{GRINNING FACE}"}
+
+
+def test_numbers_at_the_edge_of_the_range_are_kept() -> None:
+    assert parse_json(b"[1.7976931348623157e308, 5e-324, 1e-400]") == [
+        1.7976931348623157e308,
+        5e-324,
+        0.0,
+    ]

@@ -7,6 +7,7 @@ context ``status`` follows the run).
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import AsyncIterator
@@ -189,6 +190,29 @@ async def test_a_client_executed_tool_waits_for_its_result(
     assert turns[-2]["blocks"][0]["content"] == {"status": "shipped"}
     nothing = await chat.send("platform_function_result", {"execution_id": "1", "result": 1})
     assert nothing.status_code == 409
+
+
+async def test_a_result_with_a_number_out_of_range_is_refused_and_the_run_still_waits(
+    mock: WachtMock, chat: Conversation
+) -> None:
+    """1e400 is no double: taken as infinity, it was kept and every read of the history
+    failed with a 500 from then on."""
+    mock.engine.agent("support-bot").reply("It shipped.", tool_calls=[LOOKUP])
+    await chat.send("new_message", {"message": "where is A1?"})
+    pending = (await chat.state())["execution_state"]["pending_input_request"]
+    result = {"execution_id": pending["execution_id"], "result": {"weight": "WEIGHT"}}
+    variant = {"agent_name": "support-bot", "execution_type": {"platform_function_result": result}}
+    body = json.dumps(variant).replace('"WEIGHT"', "1e400")
+    refused = await chat.client.post(
+        f"{COLLECTION}/{chat.id}/execute",
+        content=body,
+        headers={"Content-Type": "application/json"},
+    )
+    assert refused.status_code == 400, refused.text
+    assert "number 1e400 is out of range" in refused.json()["errors"][0]["message"]
+    turns = await chat.client.get(f"{COLLECTION}/{chat.id}/messages")
+    assert turns.status_code == 200, turns.text
+    assert (await chat.state())["execution_state"]["status"] == "waiting_for_input"
 
 
 async def test_cancel_ends_a_waiting_run(mock: WachtMock, chat: Conversation) -> None:

@@ -1,7 +1,8 @@
 """JSON text read strictly: what a careful server accepts, and why it refuses the rest.
 
-Duplicate keys, `NaN`/`Infinity`, lone UTF-16 surrogates, invalid UTF-8, integers of more
-than 4,300 digits and absurd nesting are errors, each with a message that says where. Used by
+Duplicate keys, `NaN`/`Infinity`, numbers past a double's range, lone UTF-16 surrogates,
+invalid UTF-8, integers of more than 4,300 digits and absurd nesting are errors, each with a
+message that says where. Used by
 the mock for request bodies and by the contract validator for any body it reads; it knows
 nothing of HTTP.
 """
@@ -97,6 +98,18 @@ def _integer(digits: str) -> int:
     return int(digits)
 
 
+def _number(text: str) -> float:
+    """A JSON number with a fraction or exponent, as a double; one past a double's range is
+    refused (Python would make it infinity, which no JSON text can give back)."""
+    value = float(text)
+    if value in _INFINITIES:
+        raise _Refused(f"is not valid JSON: number {text} is out of range")
+    return value
+
+
+_INFINITIES = (float("inf"), float("-inf"))
+
+
 def _no_constant(name: str) -> Any:
     raise _Refused(f"is not valid JSON: {name} is not a JSON number")
 
@@ -132,5 +145,8 @@ def _check_strings(data: Any, what: str, max_depth: int | None) -> None:
 
 #: Made once (`json.loads` with hooks makes a decoder on every call).
 _DECODER = json.JSONDecoder(
-    object_pairs_hook=_no_duplicates, parse_constant=_no_constant, parse_int=_integer
+    object_pairs_hook=_no_duplicates,
+    parse_constant=_no_constant,
+    parse_int=_integer,
+    parse_float=_number,
 )
