@@ -8,11 +8,12 @@ the execution service) and rendered once, at the edge, into the documented envel
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
 from starlette.responses import Response
+
+from wacht_mock.core.jsontext import encode
 
 
 class ApiError(Exception):
@@ -47,7 +48,7 @@ class ApiError(Exception):
     def body(self) -> str:
         """The envelope as JSON text, written as every part of the mock writes it (compact,
         Unicode as is): a response's body, or a stream's `error` event's data."""
-        return json.dumps(self.envelope(), ensure_ascii=False, separators=(",", ":"))
+        return encode(self.envelope()).decode()
 
     def response(self) -> Response:
         """The error as an HTTP response: its status, its headers, the envelope as JSON."""

@@ -1,16 +1,18 @@
-"""JSON text read strictly: what a careful server accepts, and why it refuses the rest.
+"""JSON text read strictly: what a careful server accepts, and why it refuses the rest; and
+JSON text written as every part of the mock writes it.
 
 Duplicate keys, `NaN`/`Infinity`, numbers past a double's range, lone UTF-16 surrogates,
 invalid UTF-8, integers of more than 4,300 digits and absurd nesting are errors, each with a
-message that says where. Used by
-the mock for request bodies and by the contract validator for any body it reads; it knows
-nothing of HTTP.
+message that says where. Used by the mock for request bodies and by the contract validator for
+any body it reads; it knows nothing of HTTP.
 """
 
 from __future__ import annotations
 
 import json
 from typing import Any
+
+from pydantic_core import to_json
 
 SNIPPET = 24
 MAX_DIGITS = 4300  # Python's own limit on converting digits to an int
@@ -150,3 +152,20 @@ _DECODER = json.JSONDecoder(
     parse_int=_integer,
     parse_float=_number,
 )
+
+
+def encode(data: Any) -> bytes:
+    """`data` as compact UTF-8 JSON text, Unicode as is, keys in their order; a `ValueError` for
+    a number JSON has no text for (NaN, infinity).
+
+    Written by pydantic-core, about four times faster than `json`: the same bytes as
+    Starlette's `JSONResponse`, but for a float's shortest text, which is the same number
+    (`0.00005` and `1e-7`, where `json` writes `5e-05` and `1e-07`).
+    """
+    text = to_json(data)
+    if b"NaN" in text or b"Infinity" in text:  # as pydantic-core writes them: not JSON
+        return _STRICT(data).encode()  # raises for either, or writes a text that only said so
+    return text
+
+
+_STRICT = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode

@@ -9,7 +9,6 @@ encoder the proxy uses too.
 from __future__ import annotations
 
 import asyncio
-import json
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from starlette.types import Receive, Scope, Send
 
 from wacht_mock.agents import StreamFault
 from wacht_mock.core.errors import error_envelope
+from wacht_mock.core.jsontext import encode
 from wacht_mock.core.recording import facts
 from wacht_mock.core.sse import SseEvent
 from wacht_mock.service.execution import Execution, ExecutionService
@@ -39,8 +39,7 @@ class Event:
     data: dict[str, Any]
 
     def encode(self, number: int) -> bytes:
-        text = json.dumps(self.data, separators=(",", ":"), ensure_ascii=False)
-        return SseEvent(self.name, text, str(number)).encode()
+        return SseEvent(self.name, encode(self.data).decode(), str(number)).encode()
 
 
 def events(execution: Execution) -> Iterator[Event]:

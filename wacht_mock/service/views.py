@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import datetime
 from functools import lru_cache
@@ -12,6 +11,7 @@ from starlette.responses import Response
 
 from wacht_mock.agents.blocks import block_json
 from wacht_mock.core.clock import rfc3339
+from wacht_mock.core.jsontext import encode
 from wacht_mock.service.execution import Execution
 from wacht_mock.service.models import Context, ExecutionState, PendingInput, Turn
 from wacht_mock.service.store import Page
@@ -46,16 +46,12 @@ def context_json(context: Context) -> dict[str, Any]:
     }
 
 
-#: JSON text exactly as Starlette's `JSONResponse` writes it.
-_encode = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
-
-
 def context_bytes(context: Context) -> bytes:
     """`context_json` as UTF-8 JSON text, encoded once per context (lists and reads of an
     unchanged context send the same bytes again)."""
     encoded = context.encoded
     if encoded is None:
-        encoded = _encode(context_json(context)).encode()
+        encoded = encode(context_json(context))
         object.__setattr__(context, "encoded", encoded)  # a cache, not a change: see `Context`
     return encoded
 
@@ -81,7 +77,7 @@ class JsonBytes(Response):
 
 def json_response(data: Any) -> Response:
     """`data` as a JSON response, written as Starlette's `JSONResponse` writes it."""
-    return JsonBytes(_encode(data).encode())
+    return JsonBytes(encode(data))
 
 
 def context_response(context: Context) -> Response:

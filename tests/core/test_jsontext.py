@@ -1,0 +1,61 @@
+"""Writing JSON text: one encoder for every body, error and event the mock sends."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from wacht_mock.core.jsontext import encode
+
+#: What Starlette's `JSONResponse` writes.
+STARLETTE = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
+
+TEXT = st.text(st.characters(exclude_categories=("Cs",)))  # lone surrogates are no text
+NO_FLOATS = st.none() | st.booleans() | st.integers(-(10**40), 10**40) | TEXT
+FLOATS = st.floats(allow_nan=False, allow_infinity=False)
+
+
+def values(leaves: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    return st.recursive(
+        leaves, lambda inner: st.lists(inner) | st.dictionaries(TEXT, inner), max_leaves=25
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(values(NO_FLOATS))
+def test_a_value_without_floats_is_written_byte_for_byte_as_starlette_writes_it(
+    value: Any,
+) -> None:
+    assert encode(value) == STARLETTE(value).encode()
+
+
+@settings(max_examples=300, deadline=None)
+@given(values(NO_FLOATS | FLOATS))
+def test_every_value_reads_back_as_itself(value: Any) -> None:
+    assert json.loads(encode(value)) == value
+
+
+@pytest.mark.parametrize(
+    ("number", "written"),
+    [(5e-05, b"[0.00005]"), (1.5e-07, b"[1.5e-7]"), (1e16, b"[1e+16]"), (-0.0, b"[-0.0]")],
+)
+def test_a_float_is_written_as_its_shortest_text(number: float, written: bytes) -> None:
+    assert encode([number]) == written
+    assert json.loads(written) == [number]
+    assert math.copysign(1, json.loads(written)[0]) == math.copysign(1, number)
+
+
+@pytest.mark.parametrize("number", [float("nan"), float("inf"), float("-inf")])
+def test_a_number_json_cannot_write_is_an_error_not_invalid_json(number: float) -> None:
+    with pytest.raises(ValueError, match="not JSON compliant"):
+        encode({"value": [number]})
+
+
+def test_a_text_that_names_them_is_written_as_it_is() -> None:
+    value = {"note": "NaN and Infinity are no JSON numbers"}
+    assert encode(value) == STARLETTE(value).encode()
