@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import random
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -173,3 +174,52 @@ def test_a_turn_gives_back_the_blocks_it_was_given() -> None:
     assert Turn("2", "9", "assistant", at, two).text == "ab"
     assert Turn("3", "9", "user", at).blocks == ()
     assert Turn("3", "9", "user", at).text == ""
+
+
+class StillOrMoving:
+    """A clock that stays where it is until moved: times that tie, then times that do not."""
+
+    def __init__(self) -> None:
+        self.moment = datetime(2026, 1, 1, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        return self.moment
+
+
+def test_every_page_is_what_sorting_the_contexts_gives() -> None:
+    """Creates, executions, updates and deletes in a seeded order, the clock now still and now
+    moving (equal times order by id): every page of every filter, against a plain sort."""
+    rng = random.Random(7)
+    clock = StillOrMoving()
+    store = Store(clock, SnowflakeIds(FrozenClock(clock.moment)))
+    state = ExecutionState("9", "8", "bot", "completed")
+    for step in range(400):
+        ids = [c.id for c in store.contexts(A)]
+        action = rng.random()
+        if action < 0.35 or not ids:
+            group = rng.choice([None, "sales", "support"])
+            store.create(A, NewContext(f"c{step}", context_group=group))
+        elif action < 0.7:
+            store.record_execution(A, rng.choice(ids), (), state)
+        elif action < 0.85:
+            status = rng.choice(["active", "inactive", "archived"])
+            store.update(A, rng.choice(ids), {"status": status})
+        else:
+            store.delete(A, rng.choice(ids))
+        if rng.random() < 0.5:
+            clock.moment += timedelta(milliseconds=rng.choice([1, 5]))
+    everything = sorted(
+        store.contexts(A), key=lambda c: (c.last_activity_at, int(c.id)), reverse=True
+    )
+    for status in (None, "active", "archived"):
+        for group in (None, "sales", "support"):
+            wanted = [
+                c.id
+                for c in everything
+                if status in (None, c.status) and group in (None, c.context_group)
+            ]
+            for limit, offset in [(1, 0), (3, 2), (7, 5), (100, 0), (5, len(wanted) - 2)]:
+                offset = max(offset, 0)
+                page = store.list(A, limit=limit, offset=offset, status=status, context_group=group)
+                assert [c.id for c in page.data] == wanted[offset : offset + limit]
+                assert page.has_more == (len(wanted) > offset + limit)

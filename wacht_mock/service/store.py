@@ -71,8 +71,12 @@ def _transcript(turns: Iterable[Turn] = ()) -> Transcript[Turn]:
 
 
 def _sort_key(context: Context) -> SortKey:
-    """Newest activity first, then the newest id first."""
-    return (-((context.last_activity_at - _EPOCH) // _MICROSECOND), -int(context.id))
+    """Activity, then id: an index holds the oldest first and a list reads it from its end.
+
+    Ascending, so that what is new (a context made, or one an execution touched) goes at an
+    index's end, an append, rather than at its front, which moves a thousand keys over.
+    """
+    return ((context.last_activity_at - _EPOCH) // _MICROSECOND, int(context.id))
 
 
 def _index_keys(context: Context) -> tuple[IndexKey, ...]:
@@ -177,9 +181,11 @@ class Store:
             index = tenant.indexes.get((status, context_group)) if tenant else None
             if tenant is None or index is None:
                 return Page([], False, limit, offset)
-            keys = index[offset : offset + limit + 1]
-            # A sort key is (-activity, -id): negating its id back gives the context's key.
-            data = [tenant.contexts[str(-key[1])] for key in keys[:limit]]
+            # Newest first: the page is the index's end, read backwards.
+            stop = len(index) - offset
+            keys = index[max(0, stop - limit - 1) : stop] if stop > 0 else []
+            keys.reverse()
+            data = [tenant.contexts[str(key[1])] for key in keys[:limit]]
             return Page(data, len(keys) > limit, limit, offset)
 
     # -- conversations ----------------------------------------------------------------------
