@@ -5,14 +5,18 @@ method, headers and body): it costs far less per request than any Python client,
 is what saturates. Each server runs in its own process, with the same uvicorn settings where it
 is Python:
 
-* the mock, as ``wacht-mock serve --port 0`` (what a user gets);
+* the mock, as ``wacht-mock serve --port 0 --log-level warning`` (what a user gets, without
+  the line per request that no other server here writes);
 * **the baseline**: ``plain.py``, a plain Starlette implementation of the same API doing the
   same work (auth, strict parsing and validation, an in-memory store, JSON), on stock uvicorn
-  (httptools and uvloop) as its author would run it;
+  (httptools and uvloop) as its author would run it, its access log off;
 * the same plain app on the mock's own server (uvicorn with the mock's request deadlines and
   one write per response): what is left between it and the mock is the apps' own work;
 * ``baseline.py``, bare endpoints answering canned bodies: the floor, labelled as such;
-* Stoplight Prism mocking the contract (``-v warn``), when ``npx`` can fetch it.
+* Stoplight Prism mocking the contract (``-v warn``: no line per request either), when
+  ``npx`` can fetch it;
+* the mock as ``wacht-mock serve`` starts, a line per request on its standard error (to a
+  file): its own row says what that line costs.
 
 All are up at once and loaded one at a time in alternating rounds (each figure is its median
 over the rounds), so that a busy moment of the machine does not land on one server only.
@@ -64,6 +68,7 @@ NAMES = {
     "plain-own": "plain Starlette on the mock's server",
     "canned": "canned bodies",
     "prism": "Prism",
+    "mock-logged": "a line per request",
 }
 TAIL_GOAL = 3.0
 PRISM = "`npx @stoplight/prism-cli@5 mock contracts/wacht-api.yaml -v warn` (warnings-only log)"
@@ -96,6 +101,7 @@ def _measure(folder: Path, rounds: int, seconds: int) -> list[Row]:
     with ExitStack() as stack:
         servers = {
             "mock": stack.enter_context(mock_server()),
+            "mock-logged": stack.enter_context(mock_server(request_log=True)),
             "plain": stack.enter_context(plain_server()),
             "plain-own": stack.enter_context(plain_server(on_mock_server=True)),
             "canned": stack.enter_context(canned_server(bodies_file)),
@@ -109,7 +115,7 @@ def _measure(folder: Path, rounds: int, seconds: int) -> list[Row]:
         else:
             NOTES.append("throughput: Prism skipped, no `npx` on PATH (npm is needed to fetch it)")
         ids = {name: [str(10**17 + n) for n in range(POOL)] for name in servers}
-        for name in ("mock", "plain", "plain-own"):
+        for name in ("mock", "mock-logged", "plain", "plain-own"):
             ids[name] = prepare(servers[name].url)
         results = {op: _load_op(op, servers, ids, folder, rounds, seconds) for op in OPERATIONS}
         process = servers["mock"].process
@@ -234,6 +240,8 @@ def _rows(op: str, results: dict[str, Load]) -> list[Row]:
 
 
 def _row(op: str, mine: Load, name: str, theirs: Load) -> Row:
+    if name == "mock-logged":
+        return _log_row(op, mine, theirs)
     ratio = mine.requests_per_second / theirs.requests_per_second
     goal = GOALS.get(name)
     note = f"p50 {_ms(mine.median_latency)} vs {_ms(theirs.median_latency)}"
@@ -258,6 +266,23 @@ def _row(op: str, mine: Load, name: str, theirs: Load) -> Row:
         target=f"≥ {goal:g}x" if goal else "-",
         met=ratio >= goal if goal else None,
         note=note,
+        higher_is_better=True,
+    )
+
+
+def _log_row(op: str, mine: Load, logged: Load) -> Row:
+    """The mock as it starts (a line per request) against the mock without: the line's cost."""
+    cost = 1 / logged.requests_per_second - 1 / mine.requests_per_second
+    return Row(
+        group="throughput",
+        name=f"{op}, `wacht-mock serve` as it starts (a line per request)",
+        value=logged.requests_per_second,
+        unit="req/s",
+        baseline_name="without the line",
+        baseline=mine.requests_per_second,
+        target="-",
+        met=None,
+        note=f"{cost * 1e6:+.0f} µs a request for the line; p50 {_ms(logged.median_latency)}",
         higher_is_better=True,
     )
 

@@ -129,9 +129,14 @@ def free_port() -> int:
         return port
 
 
-def mock_server() -> Served:
-    """``wacht-mock serve --port 0``: one process, the defaults a user gets."""
-    return Served("wacht-mock", [sys.executable, "-m", "wacht_mock", "serve", "--port", "0"])
+def mock_server(request_log: bool = False) -> Served:
+    """``wacht-mock serve --port 0``: one process, the defaults a user gets, its line per
+    request off (``--log-level warning``) as every other server's is, or on (``request_log``:
+    the default, as ``wacht-mock serve`` starts)."""
+    command = [sys.executable, "-m", "wacht_mock", "serve", "--port", "0"]
+    if request_log:
+        return Served("wacht-mock, a line per request", command)
+    return Served("wacht-mock", [*command, "--log-level", "warning"])
 
 
 def plain_server(on_mock_server: bool = False) -> Served:
