@@ -59,3 +59,8 @@ def test_a_number_json_cannot_write_is_an_error_not_invalid_json(number: float) 
 def test_a_text_that_names_them_is_written_as_it_is() -> None:
     value = {"note": "NaN and Infinity are no JSON numbers"}
     assert encode(value) == STARLETTE(value).encode()
+
+
+def test_the_longest_integer_a_body_may_hold_is_written_whole() -> None:
+    number = -(10**4299)  # 4,300 digits: what the reader takes
+    assert encode({"n": number}) == b'{"n":' + str(number).encode() + b"}"
