@@ -4,6 +4,7 @@ to it (tools and their input schemas, the response format, the policy's limits, 
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 import pytest
@@ -427,15 +428,28 @@ def test_a_declared_schema_is_the_agents_own_copy() -> None:
             "tools: [{name: t, input: {properties: {d: {default: 2024-01-01}}}}]",
             "agents.bot.tools[0].input: must be JSON: date",
         ),
+        (
+            "tool_calls: [{name: t, result: {shipped: 2024-01-05}}]",
+            "agents.bot.reply.tool_calls[0].result: must be JSON: date",
+        ),
+        (
+            "tool_calls: [{name: t, args: {day: 2024-01-05}}]",
+            "agents.bot.reply.tool_calls[0].args: must be JSON: date",
+        ),
+        (
+            "structured_output: {due: 2024-01-05}",
+            "agents.bot.reply.structured_output: must be JSON: date",
+        ),
     ],
 )
 def test_a_value_that_is_not_json_is_refused_when_the_script_loads(
     script: str, problem: str
 ) -> None:
     key, _, value = script.partition(": ")
-    where = "reply:\n      text: hi\n      " if key == "feedback" else ""
+    in_reply = key in ("feedback", "tool_calls", "structured_output")
+    where = "reply:\n      text: hi\n      " if in_reply else ""
     text = f"agents:\n  bot:\n    {where}{key}: {value}\n"
-    if key != "feedback":
+    if not in_reply:
         text += "    reply: hi\n"
     with pytest.raises(InvalidScript) as caught:
         load_yaml(Engine(), text)
@@ -448,6 +462,13 @@ def test_python_values_that_are_not_json_are_refused_by_name() -> None:
         bot.declare(metadata={"v": float("nan")})
     with pytest.raises(InvalidScript, match=r"data: must be JSON: set"):
         Signal("test", "m", data={1, 2})
+    with pytest.raises(InvalidScript, match=r"args: must be JSON: bytes"):
+        ToolCall("t", {"blob": b"\x00"})
+    with pytest.raises(InvalidScript, match=r"result: must be JSON: UUID"):
+        ToolCall("t", result=uuid.UUID(int=1))
+    with pytest.raises(InvalidScript, match=r"structured_output: must be JSON: set"):
+        Reply("ok", structured_output={"tags": {"a"}})
+    assert ToolCall("t", {"ids": (1, 2)}).args == {"ids": [1, 2]}  # as JSON has it: a list
     with pytest.raises(TypeError, match="guides is a list of texts, not one str"):
         bot.declare(guides="Be kind.")  # type: ignore[arg-type]
     with pytest.raises(InvalidScript, match=r"metadata\.turn: is the run's own fact"):

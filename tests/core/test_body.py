@@ -39,3 +39,9 @@ def test_numbers_at_the_edge_of_the_range_are_kept() -> None:
         5e-324,
         0.0,
     ]
+
+
+def test_an_integer_of_4300_digits_is_taken_with_its_sign_and_one_more_is_not() -> None:
+    assert parse_json(b"-1" + b"0" * 4299) == -(10**4299)  # the sign is no digit
+    with pytest.raises(BadRequest, match="a number of 4301 digits"):
+        parse_json(b"-1" + b"0" * 4300)

@@ -56,11 +56,18 @@ def test_a_number_json_cannot_write_is_an_error_not_invalid_json(number: float) 
         encode({"value": [number]})
 
 
-def test_a_text_that_names_them_is_written_as_it_is() -> None:
+def test_a_text_that_names_them_is_written_not_refused() -> None:
     value = {"note": "NaN and Infinity are no JSON numbers"}
     assert encode(value) == STARLETTE(value).encode()
 
 
 def test_the_longest_integer_a_body_may_hold_is_written_whole() -> None:
-    number = -(10**4299)  # 4,300 digits: what the reader takes
+    number = -(10**4299)  # 4,300 digits and a sign: the longest the reader takes
     assert encode({"n": number}) == b'{"n":' + str(number).encode() + b"}"
+
+
+def test_nesting_deeper_than_the_fast_encoder_goes_is_written_as_json_does() -> None:
+    value: Any = "bottom"
+    for _ in range(300):
+        value = {"a": [value]}
+    assert encode(value) == STARLETTE(value).encode()

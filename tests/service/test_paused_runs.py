@@ -215,6 +215,30 @@ async def test_a_result_with_a_number_out_of_range_is_refused_and_the_run_still_
     assert (await chat.state())["execution_state"]["status"] == "waiting_for_input"
 
 
+@pytest.mark.parametrize(("depth", "status"), [(128, 200), (129, 400)])
+async def test_a_result_nested_past_128_levels_is_refused_as_the_platform_server_did(
+    mock: WachtMock, chat: Conversation, depth: int, status: int
+) -> None:
+    """serde's limit on the platform server; the history of what is kept stays readable."""
+    mock.engine.agent("support-bot").reply("It shipped.", tool_calls=[LOOKUP])
+    await chat.send("new_message", {"message": "where is A1?"})
+    pending = (await chat.state())["execution_state"]["pending_input_request"]
+    inner = depth - 3  # the body, execution_type and the variant hold it
+    result = {"execution_id": pending["execution_id"], "result": "RESULT"}
+    variant = {"agent_name": "support-bot", "execution_type": {"platform_function_result": result}}
+    body = json.dumps(variant).replace('"RESULT"', "[" * inner + "]" * inner)
+    answer = await chat.client.post(
+        f"{COLLECTION}/{chat.id}/execute",
+        content=body,
+        headers={"Content-Type": "application/json"},
+    )
+    assert answer.status_code == status, answer.text
+    if status == 400:
+        assert "nested deeper than 128 levels" in answer.json()["errors"][0]["message"]
+    turns = await chat.client.get(f"{COLLECTION}/{chat.id}/messages")
+    assert turns.status_code == 200, turns.text
+
+
 async def test_cancel_ends_a_waiting_run(mock: WachtMock, chat: Conversation) -> None:
     mock.engine.agent("support-bot").reply("Refunded.", tool_calls=[REFUND])
     nothing = await chat.send("cancel", {})

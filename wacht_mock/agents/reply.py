@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
-from .blocks import Signal
+from .blocks import Signal, json_copy
 from .chunking import Chunking, check_chunking
 from .errors import InvalidScript, at
 from .faults import Fault, as_fault
@@ -47,6 +47,11 @@ class ToolCall:
     def __post_init__(self) -> None:
         if not self.name:
             raise InvalidScript.at("name", "a tool call needs a name")
+        # JSON and nothing else, as the wire has them: a date, a set or bytes are refused here,
+        # not written somehow (or not at all) when a reply or the history is sent.
+        object.__setattr__(self, "args", json_copy(self.args, "args"))
+        if self.has_result:
+            object.__setattr__(self, "result", json_copy(self.result, "result"))
         with at("args"):
             check_templates_in(self.args)
         for name in ("requires_approval", "client_executed"):
@@ -117,6 +122,9 @@ class Reply:
             with at(name):
                 check_template(getattr(self, name))
         _check_options(self)
+        if self.structured_output is not None:
+            copied = json_copy(self.structured_output, "structured_output")
+            object.__setattr__(self, "structured_output", copied)
         check_structured(self.structured_output, self.schema)
 
 

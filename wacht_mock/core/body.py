@@ -11,6 +11,8 @@ from wacht_mock.core.jsontext import JsonTextError, decode
 from wacht_mock.core.wire import media_type as parsed_media_type
 
 MAX_BODY_BYTES = 1024 * 1024
+#: How deep an API body may nest: serde's limit, which the platform server's JSON reader had.
+MAX_BODY_DEPTH = 128
 
 
 async def read_json(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pydantic_core import to_json
+from pydantic_core import PydanticSerializationError, to_json
 
 SNIPPET = 24
 MAX_DIGITS = 4300  # Python's own limit on converting digits to an int
@@ -94,10 +94,11 @@ def _near(exc: json.JSONDecodeError) -> str:
     return f" (near {snippet!r})" if snippet.strip() else ""
 
 
-def _integer(digits: str) -> int:
-    if len(digits) > MAX_DIGITS:
-        raise _Refused(f"holds a number of {len(digits)} digits (at most {MAX_DIGITS})")
-    return int(digits)
+def _integer(text: str) -> int:
+    digits = len(text) - text.startswith("-")  # the sign is no digit (nor to `int`)
+    if digits > MAX_DIGITS:
+        raise _Refused(f"holds a number of {digits} digits (at most {MAX_DIGITS})")
+    return int(text)
 
 
 def _number(text: str) -> float:
@@ -156,15 +157,20 @@ _DECODER = json.JSONDecoder(
 
 def encode(data: Any) -> bytes:
     """`data` as compact UTF-8 JSON text, Unicode as is, keys in their order; a `ValueError` for
-    a number JSON has no text for (NaN, infinity).
+    a number JSON has no text for (NaN, infinity), a `TypeError` for what is no JSON value.
 
     Written by pydantic-core, about four times faster than `json`: the same bytes as
     Starlette's `JSONResponse`, but for a float's shortest text, which is the same number
-    (`0.00005` and `1e-7`, where `json` writes `5e-05` and `1e-07`).
+    (`0.00005` and `1e-7`, where `json` writes `5e-05` and `1e-07`). What it cannot write
+    (nesting past its 255 levels, a lone surrogate) and what it writes as JSON has no number
+    (`NaN`, `Infinity`) is left to `json`, which writes it or raises as it always did.
     """
-    text = to_json(data)
-    if b"NaN" in text or b"Infinity" in text:  # as pydantic-core writes them: not JSON
-        return _STRICT(data).encode()  # raises for either, or writes a text that only said so
+    try:
+        text = to_json(data, inf_nan_mode="constants")
+    except PydanticSerializationError:
+        return _STRICT(data).encode()
+    if b"NaN" in text or b"Infinity" in text:  # a number, or only a text that names one
+        return _STRICT(data).encode()
     return text
 
 

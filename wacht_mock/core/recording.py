@@ -10,10 +10,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from wacht_mock.core.errors import error_envelope
+from wacht_mock.core.errors import ApiError
 from wacht_mock.core.journal import (
     BODY_LIMIT,
     QUERY_LIMIT,
@@ -186,8 +185,7 @@ def _log_bug(scope: Scope, exc: Exception) -> None:
 
 
 async def _server_error(scope: Scope, receive: Receive, send: Send) -> None:
-    response = JSONResponse(error_envelope(SERVER_ERROR, 500), status_code=500)
-    await response(scope, receive, send)
+    await ApiError(SERVER_ERROR, status=500).response()(scope, receive, send)
 
 
 def _kept(data: bytearray, length: int) -> bytes | RawBody:

@@ -14,7 +14,7 @@ from typing import Any
 import anyio.to_thread
 from pydantic import ValidationError
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Mount, Route
 
 from wacht_mock._version import __version__
@@ -31,6 +31,7 @@ from wacht_mock.service.faults import parse_rules
 from wacht_mock.service.fixtures import FixtureError, FixtureFile, apply
 from wacht_mock.service.mock import WachtMock
 from wacht_mock.service.snapshot import SnapshotError, export_state, import_state
+from wacht_mock.service.views import json_response
 
 PREFIX = CONTROL_PREFIX
 TOKEN_HEADER = "x-wacht-mock-token"
@@ -59,7 +60,7 @@ YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yam
 
 async def health(request: Request) -> Response:
     """Liveness, for anyone: no token needed."""
-    return JSONResponse({"status": "ok", "version": __version__})
+    return json_response({"status": "ok", "version": __version__})
 
 
 async def contract(request: Request) -> Response:
@@ -68,7 +69,7 @@ async def contract(request: Request) -> Response:
     mock: WachtMock = request.app.state.mock  # no token needed here: not through _mock()
     path = contract_path(mock.profile.name)
     if "application/json" in request.headers.get("accept", ""):
-        return JSONResponse(load_contract(path))
+        return json_response(load_contract(path))
     return Response(path.read_text("utf-8"), media_type="application/yaml")
 
 
@@ -139,7 +140,7 @@ async def fixtures(request: Request) -> Response:
     except (ValidationError, FixtureError) as exc:
         raise BadRequest(f"Not a valid fixture document: {exc}") from None
     mock.add_faults(document.faults)
-    return JSONResponse({"contexts_created": made})
+    return json_response({"contexts_created": made})
 
 
 async def faults(request: Request) -> Response:
@@ -153,7 +154,7 @@ async def faults(request: Request) -> Response:
     elif request.method == "DELETE":
         mock.faults.reset(mock.engine.seed)
         return Response(status_code=204)
-    return JSONResponse({"faults": mock.faults.listing()})
+    return json_response({"faults": mock.faults.listing()})
 
 
 async def settings(request: Request) -> Response:
@@ -164,7 +165,7 @@ async def settings(request: Request) -> Response:
         changes = await read_json(request)
         _check_settings(changes)
         _apply_settings(mock, changes)
-    return JSONResponse(_settings(mock))
+    return json_response(_settings(mock))
 
 
 def _settings(mock: WachtMock) -> dict[str, Any]:
@@ -205,7 +206,7 @@ async def journal(request: Request) -> Response:
         return Response(status_code=204)
     since = query.integer(request.query_params, "since", default=0, low=0, high=None)
     entries = [entry.as_dict() for entry in mock.journal.entries(since)]
-    return JSONResponse({"entries": entries, "total": mock.journal.total})
+    return json_response({"entries": entries, "total": mock.journal.total})
 
 
 async def state(request: Request) -> Response:
@@ -213,11 +214,11 @@ async def state(request: Request) -> Response:
     mock = _mock(request)
     if request.method == "GET":
         exported = await anyio.to_thread.run_sync(export_state, mock.store)
-        return JSONResponse({**exported, "settings": _settings(mock)})
+        return json_response({**exported, "settings": _settings(mock)})
     raw = await read_json_bytes(request, max_bytes=MAX_SNAPSHOT_BYTES)
     count, changes = await anyio.to_thread.run_sync(_import, mock, raw)  # the loop keeps serving
     _apply_settings(mock, changes)
-    return JSONResponse({"contexts": count})
+    return json_response({"contexts": count})
 
 
 def _import(mock: WachtMock, raw: bytes) -> tuple[int, dict[str, Any]]:
@@ -248,7 +249,7 @@ async def calls(request: Request) -> Response:
     deployment_id = _deployment_id(query["deployment_id"]) if query else None
     script = _mock(request).engine.find(name, deployment_id)
     if script is None:
-        return JSONResponse({"called": False, "call_count": 0, "calls": []})
+        return json_response({"called": False, "call_count": 0, "calls": []})
     if deployment_id is None:
         records, count = script.calls, script.call_count
     else:
@@ -265,7 +266,7 @@ async def calls(request: Request) -> Response:
         }
         for record in records
     ]
-    return JSONResponse({"called": count > 0, "call_count": count, "calls": calls})
+    return json_response({"called": count > 0, "call_count": count, "calls": calls})
 
 
 async def executions(request: Request) -> Response:
@@ -281,14 +282,14 @@ async def executions(request: Request) -> Response:
         )
     deployment_id = _deployment_id(query["deployment_id"]) if "deployment_id" in query else None
     records = mock.executions.runs.select(deployment_id, query.get("context_id"))
-    return JSONResponse({"executions": [record.to_json() for record in records]})
+    return json_response({"executions": [record.to_json() for record in records]})
 
 
 async def run_state(request: Request) -> Response:
     """What the model was given in one run, with the harness's field names."""
     mock = _mock(request)
     record = mock.executions.runs.get(request.path_params["execution_id"])
-    return JSONResponse(record.run_state.to_json())
+    return json_response(record.run_state.to_json())
 
 
 def control_routes(*, guarded: bool) -> Mount:

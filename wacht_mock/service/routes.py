@@ -13,7 +13,7 @@ from starlette.datastructures import QueryParams
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
-from wacht_mock.core.body import read_json
+from wacht_mock.core.body import MAX_BODY_DEPTH, read_json
 from wacht_mock.core.errors import ApiError
 from wacht_mock.core.recording import facts
 from wacht_mock.service import query
@@ -47,7 +47,9 @@ def _tenant(request: Request) -> Tenant:
 
 async def _body(request: Request) -> object:
     try:
-        return await read_json(request, max_bytes=_mock(request).config.max_body_bytes)
+        return await read_json(
+            request, max_bytes=_mock(request).config.max_body_bytes, max_depth=MAX_BODY_DEPTH
+        )
     except ClientDisconnect:
         raise ApiError(
             "The client closed the connection before it sent the whole request body",

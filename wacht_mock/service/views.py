@@ -76,7 +76,8 @@ class JsonBytes(Response):
 
 
 def json_response(data: Any) -> Response:
-    """`data` as a JSON response, written as Starlette's `JSONResponse` writes it."""
+    """`data` as a JSON response (`core.jsontext.encode`: as Starlette's `JSONResponse` writes
+    it, but for a float's shortest text)."""
     return JsonBytes(encode(data))
 
 
