@@ -18,8 +18,9 @@ is Python:
 * the mock as ``wacht-mock serve`` starts, a line per request on its standard error (to a
   file): its own row says what that line costs.
 
-All are up at once and loaded one at a time in alternating rounds (each figure is its median
-over the rounds), so that a busy moment of the machine does not land on one server only.
+All are up at once and loaded one at a time in alternating rounds, five of two seconds (each
+figure is its median over them), so that a busy moment of the machine does not land on one
+server only, and one bad round of the five decides nothing.
 Executions go round a pool of contexts, so that no conversation grows long during a run. Each
 operation gets a warm-up per server first, not counted (Prism runs on a JIT that needs it).
 After the load, the mock's resident memory is read from ``/proc``.
@@ -90,7 +91,7 @@ def run(quick: bool) -> list[Row]:
     if shutil.which("wrk") is None:
         NOTES.append("throughput: skipped, no `wrk` on PATH (Debian: apt-get install wrk)")
         return []
-    rounds, seconds = (1, 2) if quick else (3, 2)
+    rounds, seconds = (1, 2) if quick else (5, 2)
     with tempfile.TemporaryDirectory() as folder:
         return _measure(Path(folder), rounds, seconds)
 
