@@ -46,6 +46,34 @@ async def test_reset_forgets_everything(control: httpx.AsyncClient) -> None:
     assert (await control.get("/ai/execution-contexts")).json()["data"] == []
 
 
+async def test_a_reset_body_is_refused_once_past_4_kib_not_read_whole(
+    control: httpx.AsyncClient,
+) -> None:
+    """It was read whole, however large, before its bound was looked at."""
+    sent = []
+
+    async def chunks() -> Any:
+        for _ in range(64):
+            sent.append(1024)
+            yield b" " * 1024  # no Content-Length: only reading it tells its size
+
+    headers = {**TOKEN, "Content-Type": "application/json"}
+    large = await control.post("/_mock/reset", content=chunks(), headers=headers)
+    assert large.status_code == 413, large.text
+    assert "larger than 4096 bytes" in large.json()["errors"][0]["message"]
+    assert sum(sent) <= 8 * 1024  # read up to the bound, not the 64 KiB sent
+
+
+async def test_a_reset_body_is_an_object_or_nothing(control: httpx.AsyncClient) -> None:
+    headers = {**TOKEN, "Content-Type": "application/json"}
+    for falsy in (b"[]", b"0", b'""'):
+        refused = await control.post("/_mock/reset", content=falsy, headers=headers)
+        assert refused.status_code == 400, (falsy, refused.text)
+    await seed_conversation(control)
+    assert (await control.post("/_mock/reset", content=b"{}", headers=headers)).status_code == 204
+    assert (await control.get("/ai/execution-contexts")).json()["data"] == []
+
+
 async def test_fixtures_load_scripts_and_contexts(control: httpx.AsyncClient) -> None:
     document: dict[str, Any] = {
         "deployments": {"wk_test_alpha": {"contexts": [{"title": "Seeded"}]}},

@@ -19,7 +19,7 @@ from starlette.routing import Mount, Route
 
 from wacht_mock._version import __version__
 from wacht_mock.contract.documents import PROFILES, contract_path, load_contract
-from wacht_mock.core.body import read_body, read_json, read_json_bytes
+from wacht_mock.core.body import read_body, read_json, read_json_bytes, read_optional_json
 from wacht_mock.core.documents import MAX_DEPTH, DocumentError, load_yaml
 from wacht_mock.core.errors import BadRequest, Unauthorized
 from wacht_mock.core.jsontext import JsonTextError, decode
@@ -101,7 +101,8 @@ async def _deployment_to_reset(request: Request) -> str | None:
     query = dict(request.query_params)
     if set(query) - {"deployment_id"}:
         raise BadRequest("Query parameters: only deployment_id is known here")
-    given = await read_json(request, max_bytes=4096) if await request.body() else {}
+    sent = await read_optional_json(request, max_bytes=4096)
+    given = {} if sent is None else sent
     if not isinstance(given, dict) or len(given) > 1 or set(given) - {"api_key", "deployment_id"}:
         raise BadRequest(RESET_SHAPE)
     if "deployment_id" in query:
