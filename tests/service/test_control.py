@@ -66,7 +66,7 @@ async def test_a_reset_body_is_refused_once_past_4_kib_not_read_whole(
 
 async def test_a_reset_body_is_an_object_or_nothing(control: httpx.AsyncClient) -> None:
     headers = {**TOKEN, "Content-Type": "application/json"}
-    for falsy in (b"[]", b"0", b'""'):
+    for falsy in (b"[]", b"0", b'""', b"null", b" null "):
         refused = await control.post("/_mock/reset", content=falsy, headers=headers)
         assert refused.status_code == 400, (falsy, refused.text)
     await seed_conversation(control)

@@ -41,11 +41,14 @@ async def read_body(request: Request, *, max_bytes: int = MAX_BODY_BYTES) -> byt
     return await _read_capped(request, max_bytes)
 
 
-async def read_optional_json(request: Request, *, max_bytes: int = MAX_BODY_BYTES) -> Any:
-    """The parsed body, or None when there is none (whatever its type); a 415/413/400 else."""
+async def read_optional_json(
+    request: Request, *, absent: Any, max_bytes: int = MAX_BODY_BYTES
+) -> Any:
+    """The parsed body (`null` too), or `absent` when none was sent (whatever its type); a
+    415/413/400 that says what is wrong with it else."""
     raw = await _read_capped(request, max_bytes)
     if not raw:
-        return None
+        return absent
     _check_content_type(request.headers.get("content-type"))
     return parse_json(raw)
 

@@ -101,8 +101,7 @@ async def _deployment_to_reset(request: Request) -> str | None:
     query = dict(request.query_params)
     if set(query) - {"deployment_id"}:
         raise BadRequest("Query parameters: only deployment_id is known here")
-    sent = await read_optional_json(request, max_bytes=4096)
-    given = {} if sent is None else sent
+    given = await read_optional_json(request, absent={}, max_bytes=4096)
     if not isinstance(given, dict) or len(given) > 1 or set(given) - {"api_key", "deployment_id"}:
         raise BadRequest(RESET_SHAPE)
     if "deployment_id" in query:
