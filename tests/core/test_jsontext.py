@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from wacht_mock.core.jsontext import encode
+from wacht_mock.core.jsontext import JsonTextError, decode, encode, nesting
 
 #: What Starlette's `JSONResponse` writes.
 STARLETTE = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
@@ -71,3 +71,28 @@ def test_nesting_deeper_than_the_fast_encoder_goes_is_written_as_json_does() -> 
     for _ in range(300):
         value = {"a": [value]}
     assert encode(value) == STARLETTE(value).encode()
+
+
+def depth_of(value: Any) -> int:
+    if isinstance(value, dict):
+        return 1 + max(map(depth_of, value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max(map(depth_of, value), default=0)
+    return 0
+
+
+BRACKETY = st.text(st.sampled_from('[]{}"\\ab\u00e9'))  # strings full of what is no nesting
+
+
+@settings(max_examples=300, deadline=None)
+@given(values(NO_FLOATS | BRACKETY))
+def test_nesting_is_counted_on_the_bytes_as_deep_as_the_value_goes(value: Any) -> None:
+    for text in (json.dumps(value), json.dumps(value, ensure_ascii=False, indent=1)):
+        assert nesting(text.encode()) == depth_of(value)
+
+
+def test_a_wide_body_or_brackets_in_its_text_are_no_nesting() -> None:
+    wide = json.dumps({"rows": [{"n": n} for n in range(500)], "t": "[{" * 300}).encode()
+    assert decode(wide, max_depth=3) == json.loads(wide)
+    with pytest.raises(JsonTextError, match=r"nested deeper than 2 levels \(at /rows/0\)"):
+        decode(wide, max_depth=2)

@@ -46,12 +46,35 @@ def decode(raw: bytes, what: str = "Request body", *, max_depth: int | None = No
         raise JsonTextError(f"{what} is nested {limit}") from None
     except _Refused as exc:
         raise JsonTextError(f"{what} {exc}") from None
-    # A lone surrogate can only come as a backslash-u escape (the text is valid UTF-8); nesting
-    # deeper than `max_depth` needs that many brackets: without either, there is nothing to see.
-    may_be_deep = max_depth is not None and raw.count(b"[") + raw.count(b"{") >= max_depth
-    if may_be_deep or b"\\u" in raw:
-        _check_strings(data, what, max_depth)
+    # Nesting deeper than `max_depth` needs that many brackets, and is measured on the bytes
+    # (a walk of every value would cost a wide body as much as a deep one); a lone surrogate
+    # can only come as a backslash-u escape (the text is valid UTF-8).
+    deep = max_depth is not None and raw.count(b"[") + raw.count(b"{") >= max_depth
+    if deep and max_depth is not None and nesting(raw, max_depth) > max_depth:
+        where = _deep_place(data, max_depth)
+        raise JsonTextError(f"{what} is nested deeper than {max_depth} levels (at {where})")
+    if b"\\u" in raw:
+        _check_surrogates(data, what)
     return data
+
+
+def nesting(raw: bytes, limit: int | None = None) -> int:
+    """How deep the arrays and objects of valid JSON text `raw` nest (0: none), counted on its
+    bytes, each step in C: its escapes, then its strings taken out, its brackets made one kind,
+    then peeled a level at a time (an innermost array or object is an adjacent `[]`). Past
+    `limit` levels the count stops at `limit + 1`."""
+    unescaped = raw.replace(b"\\\\", b"").replace(b'\\"', b"")  # every `"` left delimits
+    outside = b"".join(unescaped.split(b'"')[::2])
+    brackets = outside.translate(_ONE_KIND, _NOT_BRACKETS)
+    depth = 0
+    while brackets and (limit is None or depth <= limit):
+        brackets = brackets.replace(b"[]", b"")
+        depth += 1
+    return depth
+
+
+_ONE_KIND = bytes.maketrans(b"{}", b"[]")
+_NOT_BRACKETS = bytes(byte for byte in range(256) if byte not in b"[]{}")
 
 
 def _deep_place(data: Any, max_depth: int) -> str:
@@ -126,19 +149,16 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
-def _check_strings(data: Any, what: str, max_depth: int | None) -> None:
-    """Refuse lone surrogates (`"\\ud800"`): no text can hold them; and nesting too deep."""
-    pending = [(data, 0)]
+def _check_surrogates(data: Any, what: str) -> None:
+    """Refuse lone surrogates (`"\\ud800"`): no text can hold them."""
+    pending = [data]
     while pending:
-        item, depth = pending.pop()
-        if isinstance(item, dict | list) and max_depth is not None and depth >= max_depth:
-            where = _deep_place(data, max_depth)
-            raise JsonTextError(f"{what} is nested deeper than {max_depth} levels (at {where})")
+        item = pending.pop()
         if isinstance(item, dict):
-            pending.extend((key, depth) for key in item)
-            pending.extend((value, depth + 1) for value in item.values())
+            pending.extend(item)
+            pending.extend(item.values())
         elif isinstance(item, list):
-            pending.extend((value, depth + 1) for value in item)
+            pending.extend(item)
         elif isinstance(item, str) and not item.isascii():
             try:
                 item.encode("utf-8")
