@@ -474,3 +474,21 @@ def test_python_values_that_are_not_json_are_refused_by_name() -> None:
     with pytest.raises(InvalidScript, match=r"metadata\.turn: is the run's own fact"):
         bot.declare(metadata={"turn": 3})
     assert bot.declaration.metadata == {}  # nothing half-declared
+
+
+@pytest.mark.parametrize(
+    ("build", "place"),
+    [
+        (lambda: Reply("hi \ud800"), "text"),
+        (lambda: Reply("hi", reasoning="\udfff"), "reasoning"),
+        (lambda: ToolCall("t", {"q": "\ud800"}), "args"),
+        (lambda: ToolCall("t", result=["\ud800"]), "result"),
+        (lambda: Reply("ok", structured_output={"k": "\ud800"}), "structured_output"),
+    ],
+)
+def test_a_lone_surrogate_in_a_scripted_text_is_refused_where_it_is(
+    build: Any, place: str
+) -> None:
+    """No text on the wire can hold one: it was kept, and every answer holding it was a 500."""
+    with pytest.raises(InvalidScript, match=rf"{place}.*lone UTF-16 surrogate"):
+        build()

@@ -111,7 +111,10 @@ def json_copy(value: Any, name: str) -> Any:
     """A copy of `value` that is JSON and nothing else (no dates, sets, NaN: what a run state
     and a conversation are served as); `InvalidScript` at `name` when it is not."""
     try:
-        return json.loads(json.dumps(value, allow_nan=False, default=_refuse))
+        text = json.dumps(value, allow_nan=False, default=_refuse, ensure_ascii=False)
+        return json.loads(text.encode())  # a lone surrogate cannot be UTF-8: no text holds it
+    except UnicodeEncodeError:
+        raise InvalidScript.at(name, "must be JSON: a text holds a lone UTF-16 surrogate") from None
     except (TypeError, ValueError) as error:
         raise InvalidScript.at(name, f"must be JSON: {error}") from None
 

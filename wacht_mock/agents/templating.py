@@ -38,9 +38,16 @@ class Part:
 
 
 def check_template(text: str | None) -> None:
-    """Raise `InvalidScript` if `text` is not a valid template."""
-    if text is not None:
-        compile_template(text)
+    """Raise `InvalidScript` if `text` is not a valid template, or no text at all (a lone
+    UTF-16 surrogate, which nothing on the wire can hold)."""
+    if text is None:
+        return
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InvalidScript.at("", "holds a lone UTF-16 surrogate, which no text can") from None
+    compile_template(text)
 
 
 def check_templates_in(value: Any) -> None:
