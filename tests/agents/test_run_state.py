@@ -486,9 +486,7 @@ def test_python_values_that_are_not_json_are_refused_by_name() -> None:
         (lambda: Reply("ok", structured_output={"k": "\ud800"}), "structured_output"),
     ],
 )
-def test_a_lone_surrogate_in_a_scripted_text_is_refused_where_it_is(
-    build: Any, place: str
-) -> None:
+def test_a_lone_surrogate_in_a_scripted_text_is_refused_where_it_is(build: Any, place: str) -> None:
     """No text on the wire can hold one: it was kept, and every answer holding it was a 500."""
     with pytest.raises(InvalidScript, match=rf"{place}.*lone UTF-16 surrogate"):
         build()

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from wacht_mock import MockConfig, WachtMock
+from wacht_mock.agents import engine as engine_module
 from wacht_mock.service.auth import deployment_id_for
 from wacht_mock.service.fixtures import FixtureError
 from wacht_mock.service.requests import ExecuteRequest
@@ -93,6 +95,40 @@ def test_a_deployment_may_declare_agents_and_be_reset_alone(tmp_path: Path) -> N
     assert [c.title for c in mock.store.contexts(y)] == ["Y's", "added in y"]
     assert reply(x) == "x one"
     assert mock.engine.agent("bot").call_count_in(y) == 2
+
+
+def test_a_reset_loads_the_scripts_again_without_building_them_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pytest plugin resets before every test: a fixture file's replies were all built
+    (and their values copied as JSON) anew each time."""
+    path = tmp_path / "seed.yaml"
+    path.write_text(DEPLOYMENT_AGENTS)
+    built = []
+    real = engine_module.build_agents
+
+    def counted(spec: Any, *, source: str) -> Any:
+        built.append(source)
+        return real(spec, source=source)
+
+    monkeypatch.setattr(engine_module, "build_agents", counted)
+    mock = WachtMock(MockConfig(fixtures=[path]))
+    first = len(built)
+    x = deployment_id_for("wk_test_x")
+
+    def reply() -> str:
+        context = mock.store.list(x, limit=1, offset=0).data[0]
+        return mock.executions.execute(x, context.id, _message()).reply.text
+
+    assert [reply(), reply()] == ["x one", "x two"]
+    for _ in range(3):
+        mock.reset()
+        assert reply() == "x one"  # every sequence starts over
+    mock.reset(x)
+    assert [reply(), reply()] == ["x one", "x two"]
+    mock.reset(x)  # a deployment's own reset builds once too
+    assert reply() == "x one"
+    assert len(built) == first + 1  # the deployment's own scripts, on its first reset
 
 
 def _message() -> ExecuteRequest:

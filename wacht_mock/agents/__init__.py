@@ -25,7 +25,7 @@ from .call import AgentCall, CallKind, ContextView, History, Transcript, TurnLik
 from .calllog import CallRecord
 from .chunking import Chunking
 from .declaration import Declaration, Policy, ResponseFormat, Tool
-from .engine import Engine, Scripts
+from .engine import BuiltScripts, Engine, Scripts, build_scripts
 from .errors import (
     AgentNotScripted,
     DeclarationBroken,
@@ -52,6 +52,7 @@ __all__ = [
     "AgentNotScripted",
     "AgentScript",
     "Block",
+    "BuiltScripts",
     "CallKind",
     "CallRecord",
     "Chunking",
@@ -99,5 +100,6 @@ __all__ = [
     "TurnLike",
     "Usage",
     "When",
+    "build_scripts",
     "load_agents_file",
 ]

@@ -25,6 +25,8 @@ from .script import AgentScript, Tenant
 from .seeding import new_faker, reseed
 
 Scripts = tuple[Tenant, Mapping[str, Any], str]
+#: Scripts built (`build_scripts`): each tenant's agents, by name.
+BuiltScripts = list[tuple[Tenant, dict[str, AgentDefinition]]]
 """An `agents:` mapping to load: for every tenant (None) or one, and where it is in its source
 (a path such as `deployments.wk_test_x`, put before the paths of its problems)."""
 
@@ -137,12 +139,11 @@ class Engine:
     def load_all(self, scripts: Iterable[Scripts], *, source: str = "<dict>") -> None:
         """Several `agents:` mappings of one source, each for every tenant or one: all checked
         before any is loaded."""
-        built: list[tuple[Tenant, dict[str, AgentDefinition]]] = []
-        for tenant, spec, where in scripts:
-            try:
-                built.append((tenant, build_agents(spec, source=source)))
-            except InvalidScript as error:
-                raise error.under(where) if where else error from None
+        self.define_all(build_scripts(scripts, source=source))
+
+    def define_all(self, built: BuiltScripts) -> None:
+        """Script agents as `build_scripts` built them. What it built is frozen, so one build
+        serves again (a fixture file's, on every reset)."""
         with self._lock:
             for tenant, definitions in built:
                 for name, definition in definitions.items():
@@ -187,6 +188,18 @@ class Engine:
             raise NoRuleMatched(script.name) if scripted else AgentNotScripted(script.name)
         why = "no rule matched" if scripted else "no script"
         return Choice(None, f"default agent ({why} for {script.name!r})")
+
+
+def build_scripts(scripts: Iterable[Scripts], *, source: str = "<dict>") -> BuiltScripts:
+    """Several `agents:` mappings of one source built, each for every tenant or one: all
+    checked (an `InvalidScript` naming `source` and the place), nothing loaded."""
+    built: BuiltScripts = []
+    for tenant, spec, where in scripts:
+        try:
+            built.append((tenant, build_agents(spec, source=source)))
+        except InvalidScript as error:
+            raise error.under(where) if where else error from None
+    return built
 
 
 def _given(call: AgentCall, declaration: Declaration, task: Task | None = None) -> AgentCall:

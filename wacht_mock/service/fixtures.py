@@ -30,9 +30,17 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    PrivateAttr,
+    Tag,
+    ValidationError,
+)
 
-from wacht_mock.agents import Engine, InvalidScript, Scripts
+from wacht_mock.agents import BuiltScripts, Engine, InvalidScript, Scripts, build_scripts
 from wacht_mock.core.cassette import RecordedContext
 from wacht_mock.core.documents import DocumentError, read_document
 from wacht_mock.core.resources import data_dir
@@ -101,6 +109,13 @@ class FixtureFile(BaseModel):
     deployments: dict[str, Deployment] = Field(default_factory=dict)
     agents: dict[str, Any] = Field(default_factory=dict)
     faults: list[FaultRule] = Field(default_factory=list)
+    #: Its scripts as `apply` built them, by deployment (None: all) and source: frozen, so a
+    #: reset defines them again rather than building every reply anew before every test.
+    _built: dict[tuple[str | None, str], BuiltScripts] = PrivateAttr(default_factory=dict)
+
+    @property
+    def built(self) -> dict[tuple[str | None, str], BuiltScripts]:
+        return self._built
 
 
 def locate(path: str | Path, bases: Sequence[Path] = ()) -> Path:
@@ -199,10 +214,13 @@ def apply(
         for deployment_id, (key, deployment) in deployments.items()
         if deployment.agents
     ]
-    try:
-        engine.load_all(shared + own, source=source)
-    except InvalidScript as exc:
-        raise FixtureError(str(exc)) from None
+    built = fixture.built.get((only, source))
+    if built is None:  # built once per file and deployment: a reset loads them again as they are
+        try:
+            built = fixture.built[only, source] = build_scripts(shared + own, source=source)
+        except InvalidScript as exc:
+            raise FixtureError(str(exc)) from None
+    engine.define_all(built)
     profile = profile or dialect("guide")
     recorded = {
         (key, index): _recorded_context(context, deployment_id, f"{source}: {key}")
