@@ -176,14 +176,17 @@ _DECODER = json.JSONDecoder(
 
 
 def encode(data: Any) -> bytes:
-    """`data` as compact UTF-8 JSON text, Unicode as is, keys in their order; a `ValueError` for
-    a number JSON has no text for (NaN, infinity), a `TypeError` for what is no JSON value.
+    """JSON value `data` (dicts with text keys, lists, texts, numbers, booleans, None) as
+    compact UTF-8 JSON text, Unicode as is, keys in their order; a `ValueError` for a number
+    JSON has no text for (NaN, infinity).
 
     Written by pydantic-core, about four times faster than `json`: the same bytes as
     Starlette's `JSONResponse`, but for a float's shortest text, which is the same number
     (`0.00005` and `1e-7`, where `json` writes `5e-05` and `1e-07`). What it cannot write
     (nesting past its 255 levels, a lone surrogate) and what it writes as JSON has no number
-    (`NaN`, `Infinity`) is left to `json`, which writes it or raises as it always did.
+    (`NaN`, `Infinity`) is left to `json`, which writes it or raises as it always did. Other
+    Python objects (a date, a set) are not refused here: what the mock sends is made JSON
+    before (a script's values when it is built, a body when it is read).
     """
     try:
         text = to_json(data, inf_nan_mode="constants")
