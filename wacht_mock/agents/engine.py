@@ -25,10 +25,10 @@ from .script import AgentScript, Tenant
 from .seeding import new_faker, reseed
 
 Scripts = tuple[Tenant, Mapping[str, Any], str]
-#: Scripts built (`build_scripts`): each tenant's agents, by name.
-BuiltScripts = list[tuple[Tenant, dict[str, AgentDefinition]]]
 """An `agents:` mapping to load: for every tenant (None) or one, and where it is in its source
 (a path such as `deployments.wk_test_x`, put before the paths of its problems)."""
+#: Scripts built (`build_scripts`): each tenant's agents, by name.
+BuiltScripts = list[tuple[Tenant, dict[str, AgentDefinition]]]
 
 if TYPE_CHECKING:
     from faker import Faker

@@ -16,6 +16,7 @@ from functools import cache, lru_cache
 from string import Formatter
 from typing import TYPE_CHECKING, Any
 
+from wacht_mock.core.jsontext import is_text
 from wacht_mock.core.text import closest
 
 from .call import AgentCall
@@ -42,11 +43,8 @@ def check_template(text: str | None) -> None:
     UTF-16 surrogate, which nothing on the wire can hold)."""
     if text is None:
         return
-    if not text.isascii():
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError:
-            raise InvalidScript.at("", "holds a lone UTF-16 surrogate, which no text can") from None
+    if not is_text(text):
+        raise InvalidScript.at("", "holds a lone UTF-16 surrogate, which no text can")
     compile_template(text)
 
 

@@ -59,11 +59,10 @@ async def _read_capped(request: Request, max_bytes: int) -> bytes:
         raise _too_large(max_bytes)
     kept: bytes | None = getattr(request, "_body", None)  # read already, by Starlette's body()
     if kept is None:
-        kept = await _received(request.receive, max_bytes)
         # Kept where Starlette's own `body()` keeps it, so that its `body()` and `stream()`
         # give these bytes again rather than wait for a body the client already sent.
-        request._body = kept
-    if len(kept) > max_bytes:
+        kept = request._body = await _received(request.receive, max_bytes)
+    elif len(kept) > max_bytes:
         raise _too_large(max_bytes)
     return kept
 

@@ -52,9 +52,8 @@ class ApiError(Exception):
 
     def response(self) -> Response:
         """The error as an HTTP response: its status, its headers, the envelope as JSON."""
-        return Response(
-            self.body(), self.status, headers=self.headers, media_type="application/json"
-        )
+        body = encode(self.envelope())
+        return Response(body, self.status, headers=self.headers, media_type="application/json")
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.status}, {self.message!r})"

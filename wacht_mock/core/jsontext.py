@@ -49,8 +49,11 @@ def decode(raw: bytes, what: str = "Request body", *, max_depth: int | None = No
     # Nesting deeper than `max_depth` needs that many brackets, and is measured on the bytes
     # (a walk of every value would cost a wide body as much as a deep one); a lone surrogate
     # can only come as a backslash-u escape (the text is valid UTF-8).
-    deep = max_depth is not None and raw.count(b"[") + raw.count(b"{") >= max_depth
-    if deep and max_depth is not None and nesting(raw, max_depth) > max_depth:
+    if (
+        max_depth is not None
+        and raw.count(b"[") + raw.count(b"{") >= max_depth
+        and nesting(raw, max_depth) > max_depth
+    ):
         where = _deep_place(data, max_depth)
         raise JsonTextError(f"{what} is nested deeper than {max_depth} levels (at {where})")
     if b"\\u" in raw:
@@ -159,11 +162,20 @@ def _check_surrogates(data: Any, what: str) -> None:
             pending.extend(item.values())
         elif isinstance(item, list):
             pending.extend(item)
-        elif isinstance(item, str) and not item.isascii():
-            try:
-                item.encode("utf-8")
-            except UnicodeEncodeError:
-                raise JsonTextError(f"{what} holds a lone UTF-16 surrogate") from None
+        elif isinstance(item, str) and not is_text(item):
+            raise JsonTextError(f"{what} holds a lone UTF-16 surrogate")
+
+
+def is_text(value: str) -> bool:
+    """Whether `value` can be sent as text: a Python string may hold a lone UTF-16 surrogate
+    (`"\\ud800"`), which no UTF-8 text, so no JSON on the wire, can."""
+    if value.isascii():
+        return True
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 #: Made once (`json.loads` with hooks makes a decoder on every call).

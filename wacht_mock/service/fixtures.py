@@ -113,10 +113,6 @@ class FixtureFile(BaseModel):
     #: reset defines them again rather than building every reply anew before every test.
     _built: dict[tuple[str | None, str], BuiltScripts] = PrivateAttr(default_factory=dict)
 
-    @property
-    def built(self) -> dict[tuple[str | None, str], BuiltScripts]:
-        return self._built
-
 
 def locate(path: str | Path, bases: Sequence[Path] = ()) -> Path:
     """Where a fixture path is: a shipped example by name, or the first of `bases` that has it.
@@ -214,10 +210,10 @@ def apply(
         for deployment_id, (key, deployment) in deployments.items()
         if deployment.agents
     ]
-    built = fixture.built.get((only, source))
+    built = fixture._built.get((only, source))
     if built is None:  # built once per file and deployment: a reset loads them again as they are
         try:
-            built = fixture.built[only, source] = build_scripts(shared + own, source=source)
+            built = fixture._built[only, source] = build_scripts(shared + own, source=source)
         except InvalidScript as exc:
             raise FixtureError(str(exc)) from None
     engine.define_all(built)
